@@ -1,0 +1,5 @@
+"""Allow `python -m station`."""
+
+from station.cli import main
+
+raise SystemExit(main())

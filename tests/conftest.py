@@ -1,0 +1,21 @@
+"""Shared fixtures. `shared_dir` is the read-only ../shared folder beside the checkout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO_DIR = Path(__file__).resolve().parent.parent
+SHARED_DIR = REPO_DIR.parent / "shared"
+MODEL_PATH = SHARED_DIR / "models" / "movenet_singlepose_lightning_int8.tflite"
+POSE_IMAGES_DIR = SHARED_DIR / "data" / "pose-images"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Tests never read the machine's /etc/station or write to /var/lib/station."""
+    empty_config = tmp_path / "station.toml"
+    empty_config.write_text("")
+    monkeypatch.setenv("STATION_CONFIG", str(empty_config))
+    monkeypatch.setenv("STATION_STATE_DIR", str(tmp_path / "state"))
