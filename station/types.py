@@ -54,6 +54,17 @@ class Frame:
 
 
 @dataclass(frozen=True)
+class KeypointFrame:
+    """Keypoints that arrive without pixels (a recording or the simulated lifter): no model needed."""
+
+    keypoints: Keypoints
+    t_s: float
+    width_px: int
+    height_px: int
+    index: int = 0
+
+
+@dataclass(frozen=True)
 class KeyGrade:
     """The grade of one of the three keys on one rep's descent."""
 
