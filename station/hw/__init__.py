@@ -1,0 +1,1 @@
+"""Hardware and pixels: frame sources, the MoveNet adapter, crop tracking (LEDs live here too)."""

@@ -1,0 +1,153 @@
+"""MoveNet's published crop-region algorithm, plus the platform zone.
+
+The next frame's crop is a square (in pixels) around the hips, sized from the torso and from
+*every* confident keypoint; when the torso is lost, or the crop would exceed the frame, it falls
+back to the whole frame (or the platform zone). Unlike the Raspberry Pi example in
+tensorflow/examples, the body range really loops over all keypoints instead of re-using the
+last torso joint left over from the previous loop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from station.types import Keypoints
+
+MIN_CROP_SCORE = 0.2  # MoveNet's MIN_CROP_KEYPOINT_SCORE: a joint this sure may steer the crop
+TORSO_EXPANSION = 1.9  # the crop's half side is at least 1.9x the hip-to-torso-joint distance...
+BODY_EXPANSION = 1.2  # ...and 1.2x the hip-to-farthest-confident-joint distance
+TORSO = (5, 6, 11, 12)  # shoulders and hips
+HIPS = (11, 12)
+SHOULDERS = (5, 6)
+
+
+@dataclass(frozen=True)
+class CropRegion:
+    """A box normalised to the frame; it may extend past the edges (the model sees black there)."""
+
+    y_min: float
+    x_min: float
+    y_max: float
+    x_max: float
+
+    @property
+    def height(self) -> float:
+        return self.y_max - self.y_min
+
+    @property
+    def width(self) -> float:
+        return self.x_max - self.x_min
+
+    def to_frame(self, keypoints: Keypoints) -> Keypoints:
+        """Map keypoints normalised to this crop back to the frame (undoes crop and padding)."""
+        out = np.array(keypoints, dtype=np.float32, copy=True)
+        out[:, 0] = self.y_min + self.height * out[:, 0]
+        out[:, 1] = self.x_min + self.width * out[:, 1]
+        return out
+
+
+@dataclass(frozen=True)
+class Zone:
+    """The platform zone as fractions of the frame: where the lifter stands."""
+
+    x_min: float = 0.0
+    y_min: float = 0.0
+    x_max: float = 1.0
+    y_max: float = 1.0
+
+    @property
+    def is_whole_frame(self) -> bool:
+        return (self.x_min, self.y_min, self.x_max, self.y_max) == (0.0, 0.0, 1.0, 1.0)
+
+    def holds(self, keypoints: Keypoints, min_score: float = MIN_CROP_SCORE) -> bool:
+        """Whether the person's hips (else shoulders) are inside the zone; no torso = not held."""
+        for joints in (HIPS, SHOULDERS):
+            sure = [j for j in joints if keypoints[j, 2] >= min_score]
+            if sure:
+                y = float(np.mean(keypoints[sure, 0]))
+                x = float(np.mean(keypoints[sure, 1]))
+                return self.x_min <= x <= self.x_max and self.y_min <= y <= self.y_max
+        return False
+
+
+def full_region(height_px: int, width_px: int, zone: Zone = Zone(), aspect: float = 1.0) -> CropRegion:
+    """The smallest box of the model's aspect (width/height, in pixels) centred on and covering the zone."""
+    zone_h_px = (zone.y_max - zone.y_min) * height_px
+    zone_w_px = (zone.x_max - zone.x_min) * width_px
+    box_h_px = max(zone_h_px, zone_w_px / aspect)
+    box_w_px = box_h_px * aspect
+    cy_px = (zone.y_min + zone.y_max) / 2 * height_px
+    cx_px = (zone.x_min + zone.x_max) / 2 * width_px
+    return CropRegion(
+        y_min=(cy_px - box_h_px / 2) / height_px,
+        x_min=(cx_px - box_w_px / 2) / width_px,
+        y_max=(cy_px + box_h_px / 2) / height_px,
+        x_max=(cx_px + box_w_px / 2) / width_px,
+    )
+
+
+def torso_visible(keypoints: Keypoints) -> bool:
+    """A hip and a shoulder clear MIN_CROP_SCORE: enough to centre and size a crop."""
+    scores = keypoints[:, 2]
+    return bool(max(scores[j] for j in HIPS) > MIN_CROP_SCORE and max(scores[j] for j in SHOULDERS) > MIN_CROP_SCORE)
+
+
+def next_region(
+    keypoints: Keypoints, height_px: int, width_px: int, fallback: CropRegion, aspect: float = 1.0
+) -> CropRegion:
+    """The crop for the next frame from this frame's keypoints (normalised to the frame)."""
+    if not torso_visible(keypoints):
+        return fallback
+    y_px = keypoints[:, 0].astype(np.float64) * height_px
+    x_px = keypoints[:, 1].astype(np.float64) * width_px
+    cy_px = float(np.mean(y_px[list(HIPS)]))
+    cx_px = float(np.mean(x_px[list(HIPS)]))
+    torso = list(TORSO)
+    torso_dy = float(np.max(np.abs(y_px[torso] - cy_px)))
+    torso_dx = float(np.max(np.abs(x_px[torso] - cx_px)))
+    sure = keypoints[:, 2] >= MIN_CROP_SCORE
+    body_dy = float(np.max(np.abs(y_px[sure] - cy_px)))
+    body_dx = float(np.max(np.abs(x_px[sure] - cx_px)))
+    half_px = max(torso_dy * TORSO_EXPANSION, torso_dx * TORSO_EXPANSION, body_dy * BODY_EXPANSION, body_dx * BODY_EXPANSION)
+    # Never larger than needed to reach the farthest frame edge from the centre.
+    half_px = min(half_px, max(cx_px, width_px - cx_px, cy_px, height_px - cy_px))
+    if half_px > max(width_px, height_px) / 2 or half_px <= 0:
+        return fallback
+    half_w_px = half_px * aspect
+    return CropRegion(
+        y_min=(cy_px - half_px) / height_px,
+        x_min=(cx_px - half_w_px) / width_px,
+        y_max=(cy_px + half_px) / height_px,
+        x_max=(cx_px + half_w_px) / width_px,
+    )
+
+
+class CropTracker:
+    """Carries the crop region from one frame to the next; falls back when the person is lost."""
+
+    def __init__(self, enabled: bool = True, zone: Zone = Zone(), aspect: float = 1.0) -> None:
+        self.enabled = enabled
+        self.zone = zone
+        self.aspect = aspect
+        self._region: CropRegion | None = None
+        self._size: tuple[int, int] | None = None
+
+    def region(self, height_px: int, width_px: int) -> CropRegion:
+        """The crop to use on a frame of this size (a new size restarts from the fallback)."""
+        if self._region is None or self._size != (height_px, width_px):
+            self._size = (height_px, width_px)
+            self._region = full_region(height_px, width_px, self.zone, self.aspect)
+        return self._region
+
+    def update(self, keypoints: Keypoints, height_px: int, width_px: int) -> CropRegion:
+        """Derive the next frame's crop from this frame's keypoints."""
+        fallback = full_region(height_px, width_px, self.zone, self.aspect)
+        self._size = (height_px, width_px)
+        self._region = next_region(keypoints, height_px, width_px, fallback, self.aspect) if self.enabled else fallback
+        return self._region
+
+    def reset(self) -> None:
+        """Forget the person: the next frame is searched whole (or the whole zone)."""
+        self._region = None

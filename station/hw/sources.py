@@ -1,0 +1,160 @@
+"""Frame sources behind one interface: iterate for frames, then `close()`.
+
+`open_source(spec, config)` picks one: None = the Pi camera; a directory = still images; a
+`.npz` = a keypoint recording (yields `KeypointFrame`, no model needed); any other file = a video
+decoded with PyAV (timestamps from the container). Unreadable input is a `SourceError` (exit 2).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from station.errors import RecordingError, SourceError
+from station.types import Frame, KeypointFrame
+
+if TYPE_CHECKING:
+    from station.config import Config
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
+
+
+class FrameSource(Protocol):
+    """What every source offers: frames (or keypoint frames) in time order, and `close()`."""
+
+    width_px: int
+    height_px: int
+
+    def __iter__(self) -> Iterator[Frame | KeypointFrame]: ...
+
+    def close(self) -> None: ...
+
+
+def _av() -> Any:
+    try:
+        import av
+    except ImportError:
+        raise SourceError("reading video or images needs PyAV: `pip install 'hinge-station[video]'`") from None
+    return av
+
+
+def fit_size(width_px: int, height_px: int, max_side_px: int) -> tuple[int, int]:
+    """Scale (width, height) down so the long side is at most max_side_px; even sizes for codecs."""
+    scale = min(1.0, max_side_px / max(width_px, height_px))
+    return max(2, round(width_px * scale / 2) * 2), max(2, round(height_px * scale / 2) * 2)
+
+
+def read_image(path: Path) -> npt.NDArray[np.uint8]:
+    """Decode a png/jpeg/bmp file to (height, width, 3) RGB uint8 with FFmpeg (no OpenCV, no Pillow)."""
+    av = _av()
+    try:
+        with av.open(str(path)) as container:
+            frame = next(container.decode(video=0))
+            return np.ascontiguousarray(frame.to_ndarray(format="rgb24"))
+    except (av.error.FFmpegError, OSError, StopIteration, ValueError) as exc:
+        raise SourceError(f"{path}: not a readable image ({exc}); give a png, jpeg or bmp file") from None
+
+
+class VideoSource:
+    """A video file decoded by PyAV, scaled by FFmpeg so its long side is at most max_side_px."""
+
+    def __init__(self, path: Path, max_side_px: int = 640) -> None:
+        self.path = path
+        self._av = _av()
+        try:
+            self._container = self._av.open(str(path))
+        except (self._av.error.FFmpegError, OSError, ValueError) as exc:
+            raise SourceError(f"{path}: not a readable video ({exc}); give a video file such as .mp4 or .mkv") from None
+        if not self._container.streams.video:
+            self._container.close()
+            raise SourceError(f"{path}: has no video stream; give a video file such as .mp4 or .mkv")
+        self._stream = self._container.streams.video[0]
+        self._stream.thread_type = "AUTO"  # frame threads: decoding keeps up with inference
+        self.width_px, self.height_px = fit_size(self._stream.width, self._stream.height, max_side_px)
+        self.fps = float(self._stream.average_rate or 30.0)
+        self.frame_count = int(self._stream.frames or 0)  # 0 when the container does not say
+
+    def __iter__(self) -> Iterator[Frame]:
+        last_t_s = float("-inf")
+        index = 0
+        try:
+            for frame in self._container.decode(self._stream):
+                t_s = float(frame.time) if frame.time is not None else index / self.fps
+                if t_s <= last_t_s:
+                    continue  # a repeated or out-of-order timestamp: keep time strictly increasing
+                last_t_s = t_s
+                image = frame.to_ndarray(
+                    width=self.width_px, height=self.height_px, format="rgb24",
+                    interpolation=self._av.video.reformatter.Interpolation.AREA,
+                )  # fmt: skip
+                yield Frame(image_rgb=image, t_s=t_s, index=index)
+                index += 1
+        except self._av.error.FFmpegError as exc:
+            raise SourceError(f"{self.path}: video is damaged at frame {index} ({exc})") from None
+
+    def close(self) -> None:
+        self._container.close()
+
+
+class ImageFolderSource:
+    """Still images in name order, timed at a fixed frame rate (images carry no timestamps)."""
+
+    def __init__(self, folder: Path, fps: float = 30.0) -> None:
+        self.paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        if not self.paths:
+            raise SourceError(f"{folder}: no images ({', '.join(IMAGE_SUFFIXES)}) in this folder")
+        self.fps = fps
+        first = read_image(self.paths[0])
+        self.height_px, self.width_px = first.shape[:2]
+
+    def __iter__(self) -> Iterator[Frame]:
+        for index, path in enumerate(self.paths):
+            yield Frame(image_rgb=read_image(path), t_s=index / self.fps, index=index)
+
+    def close(self) -> None:
+        pass
+
+
+class RecordingSource:
+    """A keypoint recording replayed frame by frame: the model is skipped."""
+
+    def __init__(self, path: Path) -> None:
+        from station.recording import load
+
+        try:
+            self.recording = load(path)
+        except RecordingError as exc:
+            raise SourceError(str(exc)) from None
+        self.width_px, self.height_px = self.recording.width, self.recording.height
+
+    def __iter__(self) -> Iterator[KeypointFrame]:
+        rec = self.recording
+        for index in range(len(rec.t)):
+            yield KeypointFrame(rec.keypoints[index], float(rec.t[index]), rec.width, rec.height, index)
+
+    def close(self) -> None:
+        pass
+
+
+def open_source(spec: str | None, config: Config, input_size_px: int | None = None) -> FrameSource:
+    """The source named by `spec` (None = Pi camera, asked for frames near the model's input size)."""
+    if spec is None:
+        from station.hw.camera import PiCameraSource
+
+        if input_size_px is None:
+            from station.models import load_manifest
+
+            input_size_px = load_manifest().default_entry().input_size_px
+        return PiCameraSource(config.camera, input_size_px)
+    path = Path(spec).expanduser()
+    if path.is_dir():
+        return ImageFolderSource(path, config.camera.images_fps)
+    if not path.exists():
+        raise SourceError(f"{path}: no such file or folder; give a video, a folder of images or a .npz recording")
+    if path.suffix.lower() == ".npz":
+        return RecordingSource(path)
+    return VideoSource(path, config.camera.video_max_side_px)
