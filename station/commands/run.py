@@ -1,15 +1,83 @@
-"""`station run` (not built yet)."""
+"""`station run`: camera (or --source) -> pose -> detector -> LEDs, page, history, until SIGTERM."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+from typing import Any
 
-from station.errors import StationError
+from station.errors import UsageError
+
+
+def add_station_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options shared by `run` and `demo`: configuration file, port and single-key overrides."""
+    parser.add_argument("--config", type=Path, help="TOML file instead of /etc/station/station.toml")
+    parser.add_argument("--port", type=int, help="status-page port (0 = any free port); default [web] port")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
+        help="override one configuration key, e.g. --set web.max_streams=4 (repeatable)",
+    )
+
+
+def station_flags(args: argparse.Namespace) -> dict[str, Any]:
+    """The flag layer of the configuration: --set pairs, then the dedicated flags."""
+    from station.config import _parse_env_value  # the same value syntax as STATION_* variables
+
+    flags: dict[str, Any] = {}
+    for pair in args.overrides:
+        dotted, eq, raw = pair.partition("=")
+        section, dot, key = dotted.strip().partition(".")
+        if not (eq and dot and section and key):
+            raise UsageError(f"--set {pair!r}: write SECTION.KEY=VALUE, e.g. --set web.port=8081")
+        flags[f"{section}.{key}"] = _parse_env_value(raw.strip())
+    if args.port is not None:
+        flags["web.port"] = args.port
+    if getattr(args, "model", None) is not None:
+        flags["pose.model"] = str(args.model)
+    return flags
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    del parser
+    parser.add_argument(
+        "--source",
+        metavar="VIDEO|RECORDING|FOLDER",
+        help="a video file, a keypoint recording (.npz) or a folder of images instead of the camera",
+    )
+    parser.add_argument("--model", type=Path, help="MoveNet .tflite file (default [pose] model or STATION_MODEL)")
+    add_station_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    raise StationError("'station run' is not built yet")
+    from station.appliance import Appliance, usable_state_dir
+    from station.config import load_config
+    from station.hinge import IMPLEMENTATION, PhaseDetector
+    from station.hw.sources import open_source
+
+    config = load_config(args.config, flags=station_flags(args))
+    state_dir = usable_state_dir(config, allow_temp=False)
+    pose_model = None
+    health = {"camera": "Pi camera" if args.source is None else f"file {Path(args.source).name}", "detector": IMPLEMENTATION}
+    if args.source is not None and args.source.lower().endswith(".npz"):
+        health["model"] = "not used (keypoint recording)"
+        source = open_source(args.source, config)
+    else:
+        from station.hw.pose import load_pose_model
+
+        pose_model = load_pose_model(config.pose)
+        health["model"] = f"{Path(config.pose.model).name} ({pose_model.runtime})"
+        net = pose_model.net
+        source = open_source(args.source, config, max(net.input_width_px, net.input_height_px))
+    appliance = Appliance(
+        config,
+        source,
+        lambda width_px, height_px: PhaseDetector(width_px, height_px, config.hinge),
+        state_dir=state_dir,
+        pose_model=pose_model,
+        health=health,
+        realtime=args.source is not None,  # a file plays at its own pace, as a camera would deliver it
+    )
+    return appliance.run()

@@ -1,0 +1,157 @@
+"""The whole station for `station run` and `station demo`: pipeline, LEDs, history, page.
+
+Builds the parts from the configuration, serves the page, tells systemd when it is ready,
+and on SIGTERM/SIGINT (or the end of a file source) stops in order: pipeline (the open set
+is finished, sinks closed, history flushed), then live streams, then the web server.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import tempfile
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from station import systemd
+from station.config import Config
+from station.errors import StationError
+from station.pipeline import DetectorFactory, Pipeline, Sink
+from station.status import StatusHub
+from station.types import Frame, KeypointFrame
+
+POLL_S = 0.5  # how often the main thread checks that the pipeline is still alive
+
+
+def history_sets(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows of `History.sets_today()` in the hub's set shape."""
+    return [
+        {
+            "n": row["set_n"],
+            "reps": row["reps"],
+            "t_start": row["started_at"],
+            "t_end": row["ended_at"],
+            "active": False,  # every set in the database at start-up was closed by History
+            "keys": row["keys"],
+            "interrupted": bool(row.get("interrupted")),
+        }
+        for row in rows
+    ]
+
+
+def usable_state_dir(config: Config, allow_temp: bool) -> Path:
+    """The configured state directory, or (for the demo) a temporary one when it is not writable."""
+    path = Path(config.store.state_dir)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        if os.access(path, os.W_OK):
+            return path
+    except OSError:
+        pass
+    if not allow_temp:
+        raise StationError(f"state directory {path} is not writable: run setup.sh, or set STATION_STATE_DIR")
+    return Path(tempfile.mkdtemp(prefix="station-demo-"))
+
+
+class Appliance:
+    """Owns every running part; `run()` blocks until a signal or the end of the source."""
+
+    def __init__(
+        self,
+        config: Config,
+        source: Iterable[Frame | KeypointFrame],
+        detector_factory: DetectorFactory,
+        *,
+        state_dir: Path,
+        pose_model: Any = None,
+        health: dict[str, Any] | None = None,
+        pin_factory: Any = None,
+        extra_sinks: Sequence[Sink] = (),
+        name: str = "station",
+        realtime: bool = False,
+    ) -> None:
+        from station.store import History
+        from station.web import create_app
+        from station.web.server import WebServer
+
+        self.config = config
+        self.name = name
+        self.hub = StatusHub(
+            max_streams=config.web.max_streams,
+            show_camera=config.web.show_camera,
+            disk_path=state_dir,
+            min_score=config.hinge.min_score,
+        )
+        self.hub.set_health(**(health or {}))
+        self.history = History(state_dir, config.store)
+        self.hub.set_finished_sets(history_sets(self.history.sets_today()))
+        self.leds = self._make_leds(pin_factory)
+        sinks: list[Sink] = [s for s in (self.leds, self.history, *extra_sinks) if s is not None]
+        self.pipeline = Pipeline(
+            source, detector_factory, self.hub, sinks, pose_model=pose_model, leds=self.leds, realtime=realtime
+        )
+        self.server: WebServer | None = None
+        if config.web.enabled:
+            app = create_app(self.hub, history=self.history, settings=config.web)
+            self.server = WebServer(app, config.web.host, config.web.port, config.web.max_streams)
+        self._stop = threading.Event()
+
+    def _make_leds(self, pin_factory: Any) -> Any:
+        if not self.config.leds.enabled:
+            return None
+        from station.hw.leds import Indicators
+
+        return Indicators(self.config.leds, pin_factory=pin_factory)
+
+    def request_stop(self, signum: int | None = None, frame: FrameType | None = None) -> None:
+        """Signal handler (and test hook): stop at the next check."""
+        del signum, frame
+        self._stop.set()
+
+    def run(self, on_ready: Callable[[Appliance], None] | None = None) -> int:
+        """Start everything, wait for SIGTERM/SIGINT or the end of input, stop cleanly."""
+        restore = self._install_signal_handlers()
+        try:
+            if self.server is not None:
+                self.server.start()
+                where = self.server.network_url
+                print(
+                    f"{self.name}: status page on {self.server.local_url}" + (f" (on the network: {where})" if where else ""),
+                    flush=True,
+                )
+            self.pipeline.start()
+            systemd.notify_ready(f"{self.name} running")
+            if on_ready is not None:
+                on_ready(self)
+            while not self._stop.wait(POLL_S) and self.pipeline.running:
+                pass
+        finally:
+            self.shutdown()
+            restore()
+        if self.pipeline.error is not None:
+            raise self.pipeline.error
+        print(f"{self.name}: stopped after {self.pipeline.frames_processed} frames", file=sys.stderr, flush=True)
+        return 0
+
+    def shutdown(self) -> None:
+        """Stop in order: pipeline (sinks closed, history flushed), streams, web server."""
+        systemd.notify_stopping()
+        self.pipeline.stop()
+        self.hub.close()
+        if self.server is not None:
+            self.server.close()
+
+    def _install_signal_handlers(self) -> Callable[[], None]:
+        if threading.current_thread() is not threading.main_thread():
+            return lambda: None  # only the main thread may set handlers (tests run us in threads)
+        previous = {sig: signal.signal(sig, self.request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+
+        def restore() -> None:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+        return restore

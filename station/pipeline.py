@@ -1,0 +1,220 @@
+"""Orchestration only: frames -> pose model -> detector -> sinks, never blocking the camera.
+
+A reader thread (`LatestFrame`) pulls frames and keeps only the newest; one processing
+thread runs the model (for frames with pixels; `KeypointFrame`s skip it), the detector,
+every sink, the status hub, and a systemd watchdog ping per processed frame.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, Protocol
+
+import numpy as np
+
+from station import systemd
+from station.hw.latest import LatestFrame
+from station.status import StatusHub
+from station.types import Event, Frame, KeypointFrame, Keypoints, RepCompleted
+
+FRAME_WAIT_S = 1.0  # how often an idle processing thread looks up to check for a stop request
+STATUS_EVERY_S = 5.0  # `systemctl status` line refresh: often enough to read, rare enough to be free
+BRIGHTNESS_STRIDE = 8  # every 8th pixel each way: a mean luma to ~1 unit for a fraction of a ms
+
+
+class Detector(Protocol):
+    def update(self, keypoints: Keypoints, t_s: float) -> list[Event]: ...
+    def finish(self, t_s: float) -> list[Event]: ...
+
+
+class Sink(Protocol):
+    def handle(self, event: Event) -> None: ...
+    def close(self) -> None: ...
+
+
+DetectorFactory = Callable[[int, int], Detector]  # (width_px, height_px) -> detector
+
+
+class Paced:
+    """A frame iterable delivered in real time (scaled by `speed`), thinned to at most `fps`.
+
+    Turns a recording or the simulated lifter into something that behaves like a camera.
+    """
+
+    def __init__(self, frames: Iterable[Frame | KeypointFrame], fps: float | None = None, speed: float = 1.0) -> None:
+        self._frames = frames
+        self._min_gap_s = 1.0 / fps if fps else 0.0
+        self._speed = speed
+        self._stop = threading.Event()
+
+    def __iter__(self) -> Iterator[Frame | KeypointFrame]:
+        start_wall_s: float | None = None
+        start_t_s = last_t_s = 0.0
+        for item in self._frames:
+            if start_wall_s is None:
+                start_wall_s, start_t_s, last_t_s = time.monotonic(), item.t_s, item.t_s - self._min_gap_s
+            if item.t_s - last_t_s < self._min_gap_s - 1e-9:
+                continue
+            last_t_s = item.t_s
+            delay_s = (item.t_s - start_t_s) / self._speed - (time.monotonic() - start_wall_s)
+            if delay_s > 0 and self._stop.wait(delay_s):
+                return
+            if self._stop.is_set():
+                return
+            yield item
+
+    def close(self) -> None:
+        self._stop.set()
+        close = getattr(self._frames, "close", None)
+        if close is not None:
+            close()
+
+
+class Pipeline:
+    """Runs the station's processing thread; `stop()` finishes the set and closes every sink."""
+
+    def __init__(
+        self,
+        source: Iterable[Frame | KeypointFrame],
+        detector_factory: DetectorFactory,
+        hub: StatusHub,
+        sinks: Sequence[Sink] = (),
+        pose_model: Any = None,
+        leds: Any = None,
+        realtime: bool = False,
+    ) -> None:
+        self.source = source
+        self.detector_factory = detector_factory
+        self.hub = hub
+        self.sinks = list(sinks)
+        self.pose_model = pose_model
+        self.leds = leds
+        self.realtime = realtime
+        self.frames_processed = 0
+        self.error: BaseException | None = None
+        self._detector: Detector | None = None
+        self._last_t_s = 0.0
+        self._stop = threading.Event()
+        self._frames: LatestFrame | None = None
+        self._thread = threading.Thread(target=self._run, name="pipeline", daemon=True)
+        self._status_at = float("-inf")
+        self._led_status = ""
+
+    def start(self) -> None:
+        self._frames = LatestFrame(self.source, realtime=self.realtime)
+        self._thread.start()
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        """Ask the processing thread to stop and wait for it (set closed, sinks closed)."""
+        self._stop.set()
+        if self._thread.ident is None:
+            self._finish()  # never started: the sinks still need closing
+        elif self._thread.is_alive():
+            self._thread.join(timeout_s)
+
+    def wait(self, timeout_s: float | None = None) -> bool:
+        """True once the processing thread has ended (source exhausted, stop, or error)."""
+        self._thread.join(timeout_s)
+        return not self._thread.is_alive()
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    @property
+    def dropped_frames(self) -> int:
+        return self._frames.dropped if self._frames else 0
+
+    def _run(self) -> None:
+        assert self._frames is not None
+        try:
+            while not self._stop.is_set():
+                item = self._frames.get(FRAME_WAIT_S)
+                if item is None:
+                    if self._frames.exhausted:
+                        break
+                    continue
+                self._process(item)
+        except BaseException as exc:  # noqa: BLE001 - reported by the command that owns the pipeline
+            self.error = exc
+            self.hub.set_fault(str(exc) or type(exc).__name__)
+            self._set_led_status("fault")
+        finally:
+            self._frames.close()
+            self._finish()
+
+    def _process(self, item: Frame | KeypointFrame) -> None:
+        brightness: float | None = None
+        inference_ms: float | None = None
+        if isinstance(item, KeypointFrame):
+            keypoints = item.keypoints
+        else:
+            keypoints = self.pose_model.detect(item.image_rgb)
+            inference_ms = float(self.pose_model.last_inference_ms)
+            brightness = mean_luma(item.image_rgb)
+        if self._detector is None:
+            self._detector = self.detector_factory(item.width_px, item.height_px)
+        self._last_t_s = item.t_s
+        self._dispatch(self._detector.update(keypoints, item.t_s))
+        self.hub.update_frame(
+            keypoints,
+            item.width_px,
+            item.height_px,
+            inference_ms=inference_ms,
+            dropped_frames=self.dropped_frames,
+            brightness=brightness,
+            image_rgb=None if isinstance(item, KeypointFrame) else item.image_rgb,
+        )
+        self.frames_processed += 1
+        state = self.hub.state
+        self._set_led_status("tracking" if state == "tracking" else "fault" if state == "fault" else "idle")
+        if self.leds is not None:
+            self.hub.set_leds(self.leds.snapshot())
+        systemd.notify_watchdog()
+        self._report_status(state)
+
+    def _dispatch(self, events: list[Event]) -> None:
+        for event in events:
+            for sink in [*self.sinks, self.hub]:  # LEDs first: the lifter is waiting for them
+                try:
+                    sink.handle(event)
+                except Exception as exc:  # noqa: BLE001 - one broken sink must not stop the LEDs or page
+                    message = f"{type(sink).__name__}: {exc}"
+                    print(f"station: {message}", file=sys.stderr)
+                    self.hub.set_fault(message)
+            if isinstance(event, RepCompleted):
+                self._status_at = float("-inf")  # a new rep is worth a status line at once
+
+    def _set_led_status(self, status: str) -> None:
+        if self.leds is not None and status != self._led_status:
+            self._led_status = status
+            self.leds.set_status(status)
+
+    def _report_status(self, state: str) -> None:
+        now = time.monotonic()
+        if now - self._status_at < STATUS_EVERY_S:
+            return
+        self._status_at = now
+        snap_set = self.hub.snapshot()["set"]
+        systemd.notify_status(f"{state}; set {snap_set['n']}, {snap_set['reps']} reps; {self.frames_processed} frames")
+
+    def _finish(self) -> None:
+        """End of input: close the open set, then close every sink (history flushed)."""
+        if self._detector is not None:
+            try:
+                self._dispatch(self._detector.finish(self._last_t_s))
+            except Exception as exc:  # noqa: BLE001 - closing the sinks matters more
+                print(f"station: detector finish failed: {exc}", file=sys.stderr)
+        for sink in self.sinks:
+            try:
+                sink.close()
+            except Exception as exc:  # noqa: BLE001
+                print(f"station: closing {type(sink).__name__} failed: {exc}", file=sys.stderr)
+
+
+def mean_luma(image_rgb: np.ndarray) -> float:
+    """Mean green level (a stand-in for luma) of a subsampled image, 0-255."""
+    return float(image_rgb[::BRIGHTNESS_STRIDE, ::BRIGHTNESS_STRIDE, 1].mean())

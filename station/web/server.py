@@ -1,0 +1,57 @@
+"""The status page served by waitress (a production WSGI server) in a background thread."""
+
+from __future__ import annotations
+
+import socket
+import threading
+
+from flask import Flask
+
+from station.errors import ConfigError
+
+SPARE_THREADS = 4  # page, API and static requests keep flowing while every live stream is open
+
+
+class WebServer:
+    """waitress on (host, port); port 0 picks a free one, read back from `port`."""
+
+    def __init__(self, app: Flask, host: str, port: int, max_streams: int) -> None:
+        from waitress import create_server
+
+        try:
+            self._server = create_server(
+                app,
+                host=host,
+                port=port,
+                threads=max_streams + SPARE_THREADS,
+                ident="station",
+                clear_untrusted_proxy_headers=True,
+            )
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot serve the status page on {host}:{port} ({exc.strerror or exc}): "
+                "free the port or choose another with --port or [web] port"
+            ) from None
+        self.host = host
+        self.port = int(self._server.effective_port)  # type: ignore[union-attr]
+        self._thread = threading.Thread(target=self._server.run, name="web", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def close(self, timeout_s: float = 5.0) -> None:
+        """Stop accepting, let running requests end (the hub must be closed first for streams)."""
+        self._server.close()
+        self._thread.join(timeout_s)
+
+    @property
+    def local_url(self) -> str:
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "", "::") else self.host
+        return f"http://{host}:{self.port}/"
+
+    @property
+    def network_url(self) -> str | None:
+        """How a phone on the gym network reaches the page, when it listens on every interface."""
+        if self.host not in ("0.0.0.0", "", "::"):
+            return None
+        return f"http://{socket.gethostname()}.local:{self.port}/"

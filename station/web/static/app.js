@@ -1,0 +1,245 @@
+/* The status page: one EventSource (a snapshot, then changed fields), polling as the fallback
+   when the station's stream cap is reached. All text goes in through textContent. */
+"use strict";
+
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const updateHz = parseFloat(document.body.dataset.updateHz) || 2;
+  const cameraHz = parseFloat(document.body.dataset.cameraHz) || 1;
+  const POLL_MS = 2000;
+  const STREAM_RETRY_MS = 30000;
+  const PHASES = {
+    absent: "no lifter", top: "lockout", hinge: "hinging", knee_bend: "knee bend",
+    bottom: "bottom", ascent: "standing up",
+  };
+  const figure = new window.StickFigure($("figure"), 1000 / updateHz);
+  let state = {};
+  let source = null;
+  let pollTimer = null;
+  let cameraTimer = null;
+
+  function setLink(text) {
+    const link = $("link");
+    link.dataset.link = text;
+    link.textContent = text;
+  }
+
+  function connect() {
+    source = new EventSource("/api/events");
+    source.addEventListener("snapshot", (e) => {
+      stopPolling();
+      setLink("live");
+      apply(JSON.parse(e.data), true);
+    });
+    source.addEventListener("update", (e) => apply(JSON.parse(e.data), false));
+    source.addEventListener("stopped", () => setLink("station stopped"));
+    source.onerror = () => {
+      if (source.readyState !== EventSource.CLOSED) {
+        setLink("reconnecting");
+        return;
+      }
+      // Refused (every stream slot taken) or the server is gone: poll, try the stream later.
+      setLink("polling");
+      startPolling();
+      setTimeout(connect, STREAM_RETRY_MS);
+    };
+  }
+
+  function startPolling() {
+    if (pollTimer) return;
+    const poll = () => fetch("/api/status", { cache: "no-store" })
+      .then((r) => (r.ok ? r.json() : Promise.reject(r.status)))
+      .then((snap) => apply(snap, true))
+      .catch(() => setLink("offline"));
+    poll();
+    pollTimer = setInterval(poll, POLL_MS);
+  }
+
+  function stopPolling() {
+    clearInterval(pollTimer);
+    pollTimer = null;
+  }
+
+  const RENDER = {
+    state: renderState, fault: renderFault, phase: renderPhase, set: renderSet,
+    last_rep: renderLastRep, sets_today: renderSets, health: renderHealth,
+    guidance: renderGuidance, leds: renderLeds, pose: (p) => figure.setPose(p), camera: renderCamera,
+  };
+
+  function apply(changes, full) {
+    state = full ? changes : Object.assign(state, changes);
+    for (const [key, render] of Object.entries(RENDER)) {
+      if (full || key in changes) render(state[key]);
+    }
+  }
+
+  function renderState(value) {
+    $("state").dataset.state = value;
+    $("state").textContent = value;
+  }
+
+  function renderFault(message) {
+    $("fault").hidden = !message;
+    $("fault").textContent = message || "";
+  }
+
+  function renderPhase(phase) {
+    $("phase").textContent = PHASES[phase] || phase;
+    $("phase").dataset.phase = phase;
+  }
+
+  function renderSet(set) {
+    const reps = $("reps");
+    const text = String(set ? set.reps : 0);
+    if (reps.textContent !== text) {
+      reps.textContent = text;
+      reps.classList.remove("bump");
+      void reps.offsetWidth; // restart the animation
+      reps.classList.add("bump");
+    }
+    $("set-n").textContent = set && set.n ? `${set.n}${set.active ? "" : " (ended)"}` : "–";
+  }
+
+  function formatValue(name, value) {
+    if (value === null || value === undefined) return "";
+    return name === "unlock_knees" ? `${value.toFixed(0)}°` : value.toFixed(2);
+  }
+
+  function renderLastRep(rep) {
+    $("last-n").textContent = rep ? `· set ${rep.set}, rep ${rep.rep_in_set}` : "";
+    for (const li of document.querySelectorAll("#keys .key")) {
+      const name = li.id.slice("key-".length);
+      const grade = rep && rep.keys ? rep.keys[name] : null;
+      const ok = grade ? grade.ok : undefined;
+      li.dataset.ok = ok === true ? "pass" : ok === false ? "fail" : grade ? "unknown" : "none";
+      li.querySelector(".mark").textContent = ok === true ? "✓" : ok === false ? "✗" : "?";
+      li.querySelector(".key-value").textContent = grade
+        ? [formatValue(name, grade.value), grade.fault || ""].filter(Boolean).join(" · ") : "";
+      li.querySelector(".key-cue").textContent = grade
+        ? (ok === null ? "Could not judge from this view" : grade.cue || "") : "No rep yet";
+    }
+  }
+
+  function rateCell(td, counts) {
+    const graded = counts ? counts.graded : 0;
+    if (!graded) {
+      td.textContent = "–";
+      td.dataset.rate = "none";
+      return;
+    }
+    const pct = Math.round((100 * counts.pass) / graded);
+    td.textContent = `${pct}%`;
+    td.title = `${counts.pass} of ${graded} graded reps`;
+    td.dataset.rate = pct >= 80 ? "good" : pct >= 50 ? "fair" : "poor";
+  }
+
+  function clock(epochS) {
+    if (!epochS) return "";
+    return new Date(epochS * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  }
+
+  function renderSets(sets) {
+    const body = $("sets");
+    const template = $("set-row");
+    const rows = (sets || []).slice().reverse().map((set) => {
+      const row = template.content.firstElementChild.cloneNode(true);
+      row.querySelector(".n").textContent = set.n;
+      row.querySelector(".t").textContent = clock(set.t_start);
+      row.querySelector(".r").textContent = set.reps;
+      row.classList.toggle("active", Boolean(set.active));
+      for (const td of row.querySelectorAll(".k")) rateCell(td, (set.keys || {})[td.dataset.key]);
+      return row;
+    });
+    if (rows.length) body.replaceChildren(...rows);
+    else body.replaceChildren(body.querySelector(".empty") || emptyRow(body));
+  }
+
+  function emptyRow(body) {
+    const row = document.createElement("tr");
+    row.className = "empty";
+    const td = document.createElement("td");
+    td.colSpan = body.closest("table").querySelectorAll("th").length;
+    td.textContent = "No sets yet today";
+    row.append(td);
+    return row;
+  }
+
+  function duration(seconds) {
+    if (seconds === null || seconds === undefined) return "–";
+    const h = Math.floor(seconds / 3600);
+    const m = Math.floor((seconds % 3600) / 60);
+    return h ? `${h} h ${m} min` : m ? `${m} min` : `${Math.floor(seconds)} s`;
+  }
+
+  function healthRows(h) {
+    const rows = [
+      ["Frames/s", h.fps !== undefined ? h.fps.toFixed(1) : "–", h.fps < 8 ? "warn" : ""],
+      ["Inference", h.inference_ms !== undefined ? `${h.inference_ms.toFixed(0)} ms` : "no model", ""],
+      ["Camera", h.camera || "–", /error|lost|stopped/.test(h.camera || "") ? "bad" : ""],
+      ["Model", h.model || "–", /error|missing/.test(h.model || "") ? "bad" : ""],
+      ["Detector", h.detector || "–", ""],
+      ["Dropped frames", h.dropped_frames !== undefined ? String(h.dropped_frames) : "–", ""],
+      ["Disk free", h.disk_free_mb !== null && h.disk_free_mb !== undefined
+        ? `${(h.disk_free_mb / 1024).toFixed(1)} GB` : "–", h.disk_free_mb < 500 ? "warn" : ""],
+      ["Uptime", duration(h.uptime_s), ""],
+    ];
+    if (h.cpu_temp_c !== null && h.cpu_temp_c !== undefined) {
+      rows.push(["CPU", `${h.cpu_temp_c.toFixed(0)} °C`, h.cpu_temp_c >= 80 ? "bad" : h.cpu_temp_c >= 70 ? "warn" : ""]);
+    }
+    if (h.throttled) {
+      rows.push(["Throttling", h.throttled.length ? h.throttled.join(", ") : "none", h.throttled.length ? "warn" : ""]);
+    }
+    return rows;
+  }
+
+  function renderHealth(health) {
+    const items = healthRows(health || {}).flatMap(([label, value, level]) => {
+      const dt = document.createElement("dt");
+      const dd = document.createElement("dd");
+      dt.textContent = label;
+      dd.textContent = value;
+      if (level) dd.dataset.level = level;
+      return [dt, dd];
+    });
+    $("health").replaceChildren(...items);
+  }
+
+  function renderGuidance(advice) {
+    const box = $("guidance");
+    box.hidden = !advice || advice.length === 0;
+    box.replaceChildren(...(advice || []).map((a) => {
+      const p = document.createElement("p");
+      p.dataset.level = a.level;
+      p.dataset.code = a.code;
+      p.textContent = a.message;
+      return p;
+    }));
+  }
+
+  function renderLeds(leds) {
+    $("leds").replaceChildren(...Object.entries(leds || {}).map(([name, on]) => {
+      const li = document.createElement("li");
+      li.className = "led";
+      li.dataset.name = name;
+      li.dataset.on = on ? "on" : "off";
+      li.textContent = name;
+      return li;
+    }));
+  }
+
+  function renderCamera(camera) {
+    const img = $("camera");
+    const show = Boolean(camera && camera.shown && camera.available);
+    img.hidden = !show;
+    if (show && !cameraTimer) {
+      const refresh = () => { img.src = `/api/camera.png?t=${Date.now()}`; };
+      refresh();
+      cameraTimer = setInterval(refresh, 1000 / cameraHz);
+    } else if (!show && cameraTimer) {
+      clearInterval(cameraTimer);
+      cameraTimer = null;
+    }
+  }
+
+  connect();
+})();
