@@ -1,0 +1,126 @@
+"""Frame sources: video through PyAV, image folders, keypoint recordings, and open_source()."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import POSE_IMAGES_DIR
+from posehelpers import needs_images
+from station.config import load_config
+from station.errors import CameraError, SourceError
+from station.hw.sources import ImageFolderSource, RecordingSource, VideoSource, open_source, read_image
+from station.recording import Recording, save
+from station.types import Frame, KeypointFrame
+from videotools import write_video
+
+COLOURS = [(220, 30, 30), (30, 220, 30), (30, 30, 220)]  # red, green, blue
+
+
+def colour_frames(n: int, height_px: int = 240, width_px: int = 320) -> list[np.ndarray]:
+    return [np.full((height_px, width_px, 3), COLOURS[i % 3], dtype=np.uint8) for i in range(n)]
+
+
+def test_video_frames_keep_rgb_order_and_container_timestamps(tmp_path: Path) -> None:
+    path = tmp_path / "colours.mp4"
+    write_video(path, colour_frames(9), fps=12)
+    source = open_source(str(path), load_config())
+    assert isinstance(source, VideoSource)
+    frames = list(source)
+    source.close()
+    assert len(frames) == 9
+    assert all(isinstance(f, Frame) and f.image_rgb.shape == (240, 320, 3) for f in frames)
+    np.testing.assert_allclose([f.t_s for f in frames], np.arange(9) / 12, atol=1e-6)
+    for i, frame in enumerate(frames):
+        centre = frame.image_rgb[100:140, 140:180].reshape(-1, 3).mean(axis=0)
+        assert np.abs(centre - COLOURS[i % 3]).max() < 12, (i, centre)
+
+
+def test_video_is_scaled_to_the_configured_long_side(tmp_path: Path) -> None:
+    path = tmp_path / "big.mp4"
+    write_video(path, colour_frames(2, 480, 960), fps=10)
+    config = load_config(flags={"camera.video_max_side_px": 320})
+    with_source = open_source(str(path), config)
+    frames = list(with_source)
+    with_source.close()
+    assert (with_source.width_px, with_source.height_px) == (320, 160)
+    assert frames[0].image_rgb.shape == (160, 320, 3)
+
+
+@pytest.mark.parametrize("content", [b"", b"\x00garbage" * 100])
+def test_unreadable_video_is_a_source_error(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "broken.mp4"
+    path.write_bytes(content)
+    with pytest.raises(SourceError, match=r"broken.mp4: not a readable video") as err:
+        VideoSource(path)
+    assert err.value.exit_status == 2
+
+
+def test_missing_path_is_a_source_error(tmp_path: Path) -> None:
+    with pytest.raises(SourceError, match="no such file or folder"):
+        open_source(str(tmp_path / "nope.mp4"), load_config())
+
+
+@needs_images
+def test_image_folder_yields_rgb_frames_at_a_fixed_rate(tmp_path: Path) -> None:
+    for name in ("squat.bmp", "image1.png", "image2.jpeg"):
+        (tmp_path / name).write_bytes((POSE_IMAGES_DIR / name).read_bytes())
+    (tmp_path / "notes.txt").write_text("not an image")
+    source = open_source(str(tmp_path), load_config(flags={"camera.images_fps": 5.0}))
+    assert isinstance(source, ImageFolderSource)
+    frames = list(source)
+    assert [f.t_s for f in frames] == [0.0, 0.2, 0.4]
+    assert [f.image_rgb.shape for f in frames] == [(640, 384, 3), (640, 399, 3), (610, 500, 3)]
+
+
+@needs_images
+def test_bmp_is_decoded_to_rgb_not_bgr() -> None:
+    """squat.bmp stores B, G, R bytes bottom-up: parse it by hand and compare every pixel."""
+    picture = read_image(POSE_IMAGES_DIR / "squat.bmp")
+    raw = (POSE_IMAGES_DIR / "squat.bmp").read_bytes()
+    offset = int.from_bytes(raw[10:14], "little")
+    width_px, height_px = int.from_bytes(raw[18:22], "little"), int.from_bytes(raw[22:26], "little")
+    row_bytes = (width_px * 3 + 3) // 4 * 4
+    rows = np.frombuffer(raw, np.uint8, row_bytes * height_px, offset).reshape(height_px, row_bytes)
+    by_hand = rows[::-1, : width_px * 3].reshape(height_px, width_px, 3)[..., ::-1]
+    assert picture.shape == (610, 500, 3)
+    np.testing.assert_array_equal(picture, by_hand)
+    assert np.any(by_hand[..., 0] != by_hand[..., 2])  # not grey: a channel swap would show
+
+
+def test_empty_image_folder_is_a_source_error(tmp_path: Path) -> None:
+    with pytest.raises(SourceError, match="no images"):
+        open_source(str(tmp_path), load_config())
+
+
+def test_recording_yields_keypoint_frames(tmp_path: Path) -> None:
+    keypoints = np.random.default_rng(3).random((5, 17, 3)).astype(np.float32)
+    path = tmp_path / "rec.npz"
+    save(path, Recording(keypoints, np.arange(5) / 10.0, 640, 480))
+    source = open_source(str(path), load_config())
+    assert isinstance(source, RecordingSource)
+    frames = list(source)
+    assert all(isinstance(f, KeypointFrame) for f in frames)
+    np.testing.assert_array_equal(np.stack([f.keypoints for f in frames]), keypoints)
+    assert (frames[2].t_s, frames[2].width_px, frames[2].height_px) == (0.2, 640, 480)
+
+
+def test_broken_recording_is_a_source_error(tmp_path: Path) -> None:
+    path = tmp_path / "rec.npz"
+    np.savez(path, keypoints=np.zeros((3, 17, 3), dtype=np.float32))  # no 't', 'width', 'height'
+    with pytest.raises(SourceError, match=r"rec.npz: missing array\(s\) t, width, height"):
+        open_source(str(path), load_config())
+
+
+def test_camera_without_picamera2_says_what_to_do() -> None:
+    try:
+        import picamera2  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        pytest.skip("picamera2 is installed here: this test is for machines without it")
+    with pytest.raises(CameraError, match=r"python3-picamera2.*--source FILE") as err:
+        open_source(None, load_config())
+    assert err.value.exit_status == 69
