@@ -72,11 +72,14 @@ class KeyGrade:
     value: float | None
     cue: str
     fault: str | None = None  # e.g. "arched" or "rounded" for hips_back_chest_down
+    reason: str | None = None  # why ok is None, e.g. "not side-on": said to the user instead of a grade
 
     def to_json(self) -> dict[str, object]:
         out: dict[str, object] = {"ok": self.ok, "value": self.value, "cue": self.cue}
         if self.fault is not None:
             out["fault"] = self.fault
+        if self.reason is not None:
+            out["reason"] = self.reason
         return out
 
 

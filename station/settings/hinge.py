@@ -1,12 +1,65 @@
-"""[hinge] thresholds of the phase detector and the three keys (see HINGE_SPEC.md)."""
+"""[hinge] thresholds of the phase detector and the three keys (see HINGE_SPEC.md).
+
+Units are in the names: `_deg` degrees, `_s` seconds, `_hz` hertz, `_L` multiples of the
+lifter's own leg length L (hip-knee + knee-ankle, measured standing), so that every value
+means the same for a lifter near or far from the camera and at any frame rate.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 
 @dataclass(frozen=True)
 class HingeSettings:
-    """Filled in by the hinge engine; every field documents its default and why."""
+    """Every threshold of the detector, with its default and the reason for it."""
 
+    # --- keypoint filtering -------------------------------------------------------------
     min_score: float = 0.3  # HINGE_SPEC: never trust a keypoint scored below ~0.3
+    side_window_s: float = 2.0  # near side = larger summed scores over ~2 s: long enough to outvote per-frame L/R swaps, short enough to follow a lifter who turns round between sets
+    facing_window_s: float = 1.5  # facing votes decay over ~1.5 s: one rep's worth of evidence, immune to a single mislabelled head frame
+    joint_gate_L: float = 0.25  # a joint further than this (plus speed allowance) from its prediction is an outlier: several times the jitter (~0.03 L), well below the "large part of the body" jumps seen on real clips
+    max_speed_L_s: float = 2.5  # fastest a joint moves in a lift (~2.2 m/s for 0.9 m legs; bar speed is ≤ ~1.5 m/s): grows the gate with the time since a joint was last seen
+    reacquire_s: float = 0.35  # a jump that persists this long is real (camera cut, lifter moved): restart tracking there; longer than any single-frame glitch at 8 fps
+    hold_s: float = 0.5  # a joint unseen this long no longer counts as measured (its quantities turn invalid); ~4 frames at 8 fps
+    hold_ankle_s: float = 2.0  # ankles stay planted through a lift and plates hide the shins, so a last-seen ankle stays usable longer
+    absent_s: float = 1.0  # no shoulder or hip seen for this long = nobody there (phase absent); bridges short dropouts and title cards
+    euro_min_cutoff_hz: float = 1.2  # One Euro filter at rest: removes pixel jitter, keeps the ~0.3-1 Hz motion of a rep (lag ~0.13 s)
+    euro_beta: float = 1.5  # cutoff rises by this many Hz per L/s of joint speed, so fast pulls are not smeared
+    euro_d_cutoff_hz: float = 1.0  # smoothing of the speed estimate that drives the adaptive cutoff (One Euro paper default)
+    near_pref_L: float = 0.1  # prefer the near-side label unless the far-side label lies this much closer to the track (an L/R swap)
+    leg_calib_s: float = 1.0  # leg length L and torso length follow standing frames with this time constant
+    side_view_max: float = 0.35  # shoulder+hip left-right spread / torso length above this = not side-on (~>25° of yaw: shoulders ~0.8 torso wide): keys become null
+
+    # --- phases, reps and sets -----------------------------------------------------------
+    top_deg: float = 20.0  # trunk at or below this = lockout/standing (real lockouts read 0-10°; +10° for lean, lag and noise)
+    top_knee_deg: float = 35.0  # knees at or below this flexion count as standing (soft knee 10-25°; a squat or a floor pull is 70°+)
+    hinge_deg: float = 25.0  # trunk above this = a descent has begun; 5° above top_deg so jitter cannot toggle
+    bottom_min_deg: float = 40.0  # HINGE_SPEC: a real bottom has the trunk at ≥ ~40°; a partial dip never reaches it
+    ascent_drop_deg: float = 10.0  # trunk this far back up from its deepest = ascent; hysteresis well above filtered jitter (~2°)
+    knee_bend_deg: float = 15.0  # knees bent this much beyond their flexion at hinge onset = knee-bend phase
+    bottom_still_s: float = 0.25  # descent with no new depth (±1°) for this long = bottom (a floor pause or an RDL turn)
+    onset_margin_deg: float = 3.0  # hinge onset = last moment the trunk was within this of its lockout angle (above jitter)
+    top_enter_s: float = 0.3  # standing upright this long before a lifter counts as present at the top
+    confirm_s: float = 0.8  # a rep counts once the feet stay put this long after lockout (or the next rep begins): a plate pick-up ends in walking off
+    walk_L: float = 0.3  # ankles travelling this far during a rep or its confirmation = walking, not lifting (a step is ~0.7 L)
+    set_rest_s: float = 30.0  # HINGE_SPEC: a rest longer than ~30 s ends the set
+    set_leave_s: float = 5.0  # lifter gone this long ends the set at once (longer than a camera cut or a walk behind the rack)
+
+    # --- grading the three keys ----------------------------------------------------------
+    unlock_min_deg: float = 8.0  # key 1: knee flexion at hinge onset must exceed this (HINGE_SPEC ~8°; soft knee 10-25°, locked ~0°)
+    onset_window_s: float = 0.2  # key 1: knee flexion at onset is the median over this window around onset (~2 frames at 8 fps)
+    wall_frac: float = 0.9  # key 2/3: the wall point is where hip travel first reaches 90% of its maximum (the flat top of d is noisy)
+    min_hip_travel_L: float = 0.1  # key 2: hips must really travel back, ≥ 0.1 L (HINGE_SPEC); bending over feet moves them ~0
+    sync_max_gap: float = 0.25  # key 2: mean gap between the normalised progress of hips-back and chest-down; 0.25 = a quarter of the movement out of step
+    min_wall_trunk_deg: float = 20.0  # key 2: by the wall point the chest must have come down at least this much (hips back with chest up = arched)
+    early_knee_deg: float = 15.0  # key 3: knee flexion growing more than this before the wall point = squatting the hinge (2x soft-knee noise)
+    back_reach_deg: float = 15.0  # key 3: trunk tipping further than this after the wall point beyond what the knee bend explains = reaching with the back
+    back_reach_knee_ratio: float = 0.5  # key 3: sliding down the wall tips the trunk ~0.3-0.5° per degree of knee bend; more is the back
+    leave_wall_L: float = 0.1  # key 3: hips drifting forward more than this while the knees bend = leaving the wall (~9 cm)
+    min_coverage: float = 0.35  # a key is judged only if at least this share of the descent's frames measured it (bad clips: chain in 36-50%)
+
+
+def param_names() -> tuple[str, ...]:
+    """Field names in declaration order: the layout of the flat params array of the core."""
+    return tuple(f.name for f in fields(HingeSettings))

@@ -1,0 +1,100 @@
+"""The phase detector: counts hinge reps, segments sets and grades the three keys.
+
+`PhaseDetector` streams one frame at a time (the station); `analyze` runs a whole recording
+(`station analyze`). Both drive a per-frame kernel `Core` over plain numbers; `_kernel.select`
+decides which one (the pure-Python reference, or the C port when it is built).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from station.hinge import _kernel
+from station.hinge._events import TraceRing, to_events
+from station.hinge._reference import event_record
+from station.hinge._layout import PHASES, pack_params
+from station.recording import Recording
+from station.settings.hinge import HingeSettings
+from station.types import Event, Keypoints, Phase, RepCompleted, SetEnded, SetStarted
+
+Core, run_batch, IMPLEMENTATION = _kernel.select()
+
+__all__ = ["IMPLEMENTATION", "PhaseDetector", "analyze"]
+
+
+class PhaseDetector:
+    """Streaming detector: `update` per frame, `finish` at the end of input; returns events."""
+
+    def __init__(self, width_px: int, height_px: int, settings: HingeSettings | None = None) -> None:
+        if width_px <= 0 or height_px <= 0:
+            raise ValueError(f"frame size must be positive pixels, got {width_px}x{height_px}")
+        self.settings = settings or HingeSettings()
+        self._core = Core(pack_params(self.settings), width_px, height_px)
+        self._ring = TraceRing()
+        self._frame = 0
+        self._t_last_s = -float("inf")
+
+    @property
+    def phase(self) -> Phase:
+        return PHASES[self._core.phase]
+
+    @property
+    def set_n(self) -> int:
+        """Number of the current (or last) set, 0 before the first."""
+        return int(self._core.set_n)
+
+    @property
+    def reps_in_set(self) -> int:
+        return int(self._core.reps_in_set)
+
+    def update(self, keypoints: Keypoints, t_s: float) -> list[Event]:
+        """One frame: (17, 3) [y, x, score] normalised (NaN or low score = missing) at time t_s."""
+        if keypoints.shape != (17, 3):
+            raise ValueError(f"keypoints must have shape (17, 3), got {keypoints.shape}")
+        if not t_s > self._t_last_s:
+            return []  # a repeated or out-of-order timestamp carries no new information
+        self._t_last_s = t_s
+        core = self._core
+        bits = core.step(keypoints, t_s)
+        self._ring.append(t_s, core)
+        self._frame += 1
+        return to_events(event_record(core, self._frame - 1, bits, t_s), self._ring.ordered, self.settings) if bits else []
+
+    def finish(self, t_s: float) -> list[Event]:
+        """End of input: a rep waiting for confirmation counts, an open set ends."""
+        bits = self._core.finish(t_s)
+        if not bits:
+            return []
+        return to_events(event_record(self._core, self._frame, bits, t_s), self._ring.ordered, self.settings)
+
+
+def analyze(recording: Recording, settings: HingeSettings | None = None) -> dict[str, Any]:
+    """The result JSON of HINGE_SPEC for a whole recording (frames, duration, reps, sets)."""
+    settings = settings or HingeSettings()
+    core = Core(pack_params(settings), recording.width, recording.height)
+    records, trace = run_batch(core, np.ascontiguousarray(recording.keypoints, dtype=np.float32), recording.t)
+    reps: list[dict[str, Any]] = []
+    sets: list[dict[str, Any]] = []
+    for record in records:
+        for event in to_events(tuple(record), lambda: trace, settings):
+            if isinstance(event, RepCompleted):
+                reps.append(_rounded(event.rep.to_json()))
+            elif isinstance(event, SetStarted):
+                sets.append({"n": event.set_n, "reps": 0, "t_start": round(event.t_s, 3), "t_end": None})
+            elif isinstance(event, SetEnded):
+                for entry in sets:
+                    if entry["n"] == event.set_n:
+                        entry.update(reps=event.reps, t_end=round(event.t_s, 3))
+    return {
+        "frames": int(recording.keypoints.shape[0]),
+        "duration_s": round(recording.duration_s, 3),
+        "implementation": IMPLEMENTATION,
+        "reps": reps,
+        "sets": sets,
+    }
+
+
+def _rounded(rep: dict[str, Any]) -> dict[str, Any]:
+    return {k: round(v, 3) if isinstance(v, float) else v for k, v in rep.items()}

@@ -1,0 +1,73 @@
+"""Turning kernel event records into the station's Event objects (grading each rep once)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from station.hinge._layout import EV_PHASE, EV_REP, EV_SET_ENDED, EV_SET_STARTED, EVENT_COLUMNS, PHASES, TRACE_COLUMNS
+from station.hinge.grading import grade_rep
+from station.settings.hinge import HingeSettings
+from station.types import Event, PhaseChanged, Rep, RepCompleted, SetEnded, SetStarted
+
+F64 = npt.NDArray[np.float64]
+COL = {name: i for i, name in enumerate(EVENT_COLUMNS)}
+
+
+def to_events(record: Sequence[float], trace: Callable[[], F64], settings: HingeSettings) -> list[Event]:
+    """Events of one record in their order: set ended, set started, rep, phase change."""
+    r = record
+    bits = int(r[COL["bits"]])
+    out: list[Event] = []
+    if bits & EV_SET_ENDED:
+        out.append(SetEnded(
+            t_s=r[COL["ended_t_end"]], set_n=int(r[COL["ended_set_n"]]),
+            reps=int(r[COL["ended_reps"]]), t_start_s=r[COL["ended_t_start"]],
+        ))  # fmt: skip
+    if bits & EV_SET_STARTED:
+        out.append(SetStarted(t_s=r[COL["set_t_start"]], set_n=int(r[COL["set_n"]])))
+    if bits & EV_REP:
+        out.append(RepCompleted(t_s=r[COL["t_s"]], rep=make_rep(r, trace(), settings)))
+    if bits & EV_PHASE:
+        out.append(PhaseChanged(t_s=r[COL["t_s"]], phase=PHASES[int(r[COL["phase"]])]))
+    return out
+
+
+def make_rep(r: Sequence[float], trace: F64, settings: HingeSettings) -> Rep:
+    """The rep of a record, graded on its descent (hinge onset to bottom)."""
+    t_start, t_bottom, t_lockout = r[COL["rep_t_start"]], r[COL["rep_t_bottom"]], r[COL["rep_t_lockout"]]
+    return Rep(
+        n=int(r[COL["rep_n"]]),
+        set_n=int(r[COL["rep_set_n"]]),
+        t_start_s=float(t_start),
+        t_bottom_s=float(t_bottom),
+        t_lockout_s=float(t_lockout),
+        descent_s=round(float(t_bottom - t_start), 3),
+        ascent_s=round(float(t_lockout - t_bottom), 3),
+        keys=grade_rep(trace, float(t_start), float(t_bottom), settings),
+    )
+
+
+class TraceRing:
+    """The last `capacity` trace rows (TRACE_COLUMNS) of a live detector, for grading."""
+
+    def __init__(self, capacity: int = 4096) -> None:  # 68 s at 60 fps: longer than any descent
+        self._buf = np.zeros((capacity, len(TRACE_COLUMNS)), dtype=np.float64)
+        self._next = 0
+        self._full = False
+
+    def append(self, t_s: float, core: Any) -> None:
+        self._buf[self._next] = (t_s, core.phase, core.trunk_deg, core.knee_deg, core.travel_L, core.ok)
+        self._next += 1
+        if self._next == len(self._buf):
+            self._next = 0
+            self._full = True
+
+    def ordered(self) -> F64:
+        """The rows oldest first."""
+        if not self._full:
+            return self._buf[: self._next]
+        return np.concatenate((self._buf[self._next :], self._buf[: self._next]))

@@ -1,0 +1,158 @@
+"""Stage 1 of the reference core: keypoints -> four tracked sagittal joints (plain floats).
+
+Per joint type (shoulder, hip, knee, ankle) the left and right labels are fused into one
+track: the near-side label is preferred, the other label wins when it lies closer to the
+track (a left/right swap), points beyond a speed-aware gate are outliers, a jump that stays
+put for `reacquire_s` restarts the track there, and a One Euro filter keyed on timestamps
+smooths what is kept. The C kernel mirrors this file function by function.
+"""
+
+from __future__ import annotations
+
+import math
+
+from station.settings.hinge import HingeSettings
+
+# MoveNet (left, right) indices of the joints the detector tracks, in track order.
+LABELS: tuple[tuple[int, int], ...] = ((5, 6), (11, 12), (13, 14), (15, 16))
+SHOULDER, HIP, KNEE, ANKLE = 0, 1, 2, 3
+N_JOINTS = 4
+TWO_PI = 2.0 * math.pi
+
+
+def euro_alpha(cutoff_hz: float, dt_s: float) -> float:
+    """Smoothing factor of a first-order low-pass with this cutoff over dt (One Euro)."""
+    r = TWO_PI * cutoff_hz * dt_s
+    return r / (r + 1.0)
+
+
+class JointTracks:
+    """Four joint tracks as parallel lists of floats (one C array each)."""
+
+    __slots__ = (
+        "x", "y", "vx", "vy", "t_seen", "tracked", "rej_x", "rej_y", "t_rej", "n_reinit",
+        "cand_x", "cand_y", "status",
+    )  # fmt: skip
+
+    def __init__(self) -> None:
+        self.x = [0.0] * N_JOINTS  # filtered position, px
+        self.y = [0.0] * N_JOINTS
+        self.vx = [0.0] * N_JOINTS  # filtered velocity, px/s
+        self.vy = [0.0] * N_JOINTS
+        self.t_seen = [-1e300] * N_JOINTS  # time of the last accepted observation
+        self.tracked = [0] * N_JOINTS
+        self.rej_x = [0.0] * N_JOINTS  # the last rejected candidate (a jump that may be real)
+        self.rej_y = [0.0] * N_JOINTS
+        self.t_rej = [-1.0] * N_JOINTS  # first time of the current run of rejections, -1 if none
+        self.n_reinit = 0  # joints restarted in the last frame
+        self.cand_x = [0.0] * N_JOINTS  # scratch: this frame's chosen candidate per joint
+        self.cand_y = [0.0] * N_JOINTS
+        self.status = [0] * N_JOINTS  # scratch: 0 none, 1 accepted, 2 rejected (outside the gate)
+
+
+def fuse_and_filter(
+    tr: JointTracks,
+    v: list[float],
+    t: float,
+    width_px: float,
+    height_px: float,
+    near_left: bool,
+    scale_px: float,
+    p: HingeSettings,
+) -> None:
+    """Update the four tracks from one frame of 51 floats ([y, x, score] x 17, normalised)."""
+    cand_x, cand_y, status = tr.cand_x, tr.cand_y, tr.status
+    n_acc = 0
+    n_rej = 0
+    for j in range(N_JOINTS):
+        li, ri = LABELS[j]
+        ni, fi = (li, ri) if near_left else (ri, li)
+        nx = v[3 * ni + 1] * width_px
+        ny = v[3 * ni] * height_px
+        ns = v[3 * ni + 2]
+        fx = v[3 * fi + 1] * width_px
+        fy = v[3 * fi] * height_px
+        fs = v[3 * fi + 2]
+        # NaN fails every comparison, so a NaN point is never valid.
+        n_ok = ns >= p.min_score and nx == nx and ny == ny
+        f_ok = fs >= p.min_score and fx == fx and fy == fy
+        status[j] = 0
+        if not (n_ok or f_ok):
+            continue
+        if not tr.tracked[j]:
+            use_near = n_ok and (not f_ok or ns >= fs)
+            cand_x[j], cand_y[j] = (nx, ny) if use_near else (fx, fy)
+            status[j] = 1
+            n_acc += 1
+            continue
+        dt = t - tr.t_seen[j]
+        lead = dt if dt < 0.2 else 0.2  # extrapolate only over short gaps
+        px = tr.x[j] + tr.vx[j] * lead
+        py = tr.y[j] + tr.vy[j] * lead
+        gate = (p.joint_gate_L + p.max_speed_L_s * dt) * scale_px
+        best = 1e300
+        bx = by = 0.0
+        if n_ok:
+            dn = math.hypot(nx - px, ny - py)
+            if dn <= gate:
+                best, bx, by = dn - p.near_pref_L * scale_px, nx, ny
+        if f_ok:
+            df = math.hypot(fx - px, fy - py)
+            if df <= gate and df < best:
+                best, bx, by = df, fx, fy
+        if best < 1e299:
+            cand_x[j], cand_y[j] = bx, by
+            status[j] = 1
+            n_acc += 1
+        else:
+            cand_x[j], cand_y[j] = (nx, ny) if n_ok else (fx, fy)
+            status[j] = 2
+            n_rej += 1
+    # Two or more joints off their tracks in one frame = the body jumped: drop the frame.
+    frame_jump = n_rej >= 2 and n_rej >= n_acc
+    tr.n_reinit = 0
+    for j in range(N_JOINTS):
+        s = status[j]
+        if s == 1 and not frame_jump:
+            tr.t_rej[j] = -1.0
+            if tr.tracked[j]:
+                _euro_update(tr, j, cand_x[j], cand_y[j], t, scale_px, p)
+            else:
+                _start(tr, j, cand_x[j], cand_y[j], t)
+        elif s == 2:
+            _note_rejection(tr, j, cand_x[j], cand_y[j], t, scale_px, p)
+
+
+def _start(tr: JointTracks, j: int, x: float, y: float, t: float) -> None:
+    tr.x[j], tr.y[j] = x, y
+    tr.vx[j] = tr.vy[j] = 0.0
+    tr.t_seen[j] = t
+    tr.tracked[j] = 1
+    tr.t_rej[j] = -1.0
+
+
+def _note_rejection(tr: JointTracks, j: int, x: float, y: float, t: float, scale_px: float, p: HingeSettings) -> None:
+    """A rejected point that stays put for reacquire_s is real: restart the track there."""
+    consistent = tr.t_rej[j] >= 0.0 and math.hypot(x - tr.rej_x[j], y - tr.rej_y[j]) <= p.joint_gate_L * scale_px
+    if not consistent:
+        tr.t_rej[j] = t
+    elif t - tr.t_rej[j] >= p.reacquire_s:
+        _start(tr, j, x, y, t)
+        tr.n_reinit += 1
+        return
+    tr.rej_x[j], tr.rej_y[j] = x, y
+
+
+def _euro_update(tr: JointTracks, j: int, x: float, y: float, t: float, scale_px: float, p: HingeSettings) -> None:
+    """One Euro filter step on both coordinates, cutoff driven by the joint's speed in L/s."""
+    dt = t - tr.t_seen[j]
+    if dt <= 0.0:
+        return
+    ad = euro_alpha(p.euro_d_cutoff_hz, dt)
+    tr.vx[j] += ad * ((x - tr.x[j]) / dt - tr.vx[j])
+    tr.vy[j] += ad * ((y - tr.y[j]) / dt - tr.vy[j])
+    speed_L_s = math.hypot(tr.vx[j], tr.vy[j]) / scale_px
+    a = euro_alpha(p.euro_min_cutoff_hz + p.euro_beta * speed_L_s, dt)
+    tr.x[j] += a * (x - tr.x[j])
+    tr.y[j] += a * (y - tr.y[j])
+    tr.t_seen[j] = t

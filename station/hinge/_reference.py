@@ -1,0 +1,408 @@
+"""The reference per-frame core: one frame of keypoints in, event bits out; state = plain numbers.
+
+This file is the specification the C kernel ports line by line. `Core.step` runs, in order:
+near side and facing votes, joint tracking (`_filter`), the quantities (trunk inclination,
+knee flexion, hip travel, view), then the phase machine, rep confirmation and set
+segmentation. Results are read from attributes; grading (once per rep) is in `grading.py`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from station.hinge._filter import ANKLE, HIP, KNEE, SHOULDER, JointTracks, fuse_and_filter
+from station.hinge._layout import (
+    EV_PHASE, EV_REP, EV_SET_ENDED, EV_SET_STARTED, N_PARAMS, OK_KNEE, OK_SIDE, OK_TRAVEL, OK_TRUNK,
+    EVENT_COLUMNS, PARAM_NAMES, PH_ABSENT, PH_ASCENT, PH_BOTTOM, PH_HINGE, PH_KNEE_BEND, PH_TOP, TRACE_COLUMNS,
+)  # fmt: skip
+from station.settings.hinge import HingeSettings
+
+DEG = 180.0 / math.pi
+LEFT_SCORES = (5 * 3 + 2, 11 * 3 + 2, 13 * 3 + 2, 15 * 3 + 2)
+RIGHT_SCORES = (6 * 3 + 2, 12 * 3 + 2, 14 * 3 + 2, 16 * 3 + 2)
+NOSE, L_EAR, R_EAR = 0, 3, 4
+DEPTH_STEP_DEG = 1.0  # a descent "makes progress" when trunk or knee deepen by more than this
+
+
+class Core:
+    """Streaming phase detector over plain floats (the C type `_speedups.Core` mirrors it)."""
+
+    __slots__ = (
+        "s", "tracks", "width_px", "height_px", "t_prev",
+        "side_l", "side_r", "facing_acc", "facing",
+        "leg_px", "torso_px", "view_ratio",
+        "trunk_deg", "knee_deg", "travel_L", "ok", "hip_x", "ankle_x",
+        "phase", "t_present", "t_upright",
+        "top_base_deg", "t_onset", "knee_onset_deg", "ankle_x_onset",
+        "max_trunk_deg", "t_max_trunk", "ref_trunk_deg", "ref_knee_deg", "t_progress", "t_bottom",
+        "pend", "pend_t_start", "pend_t_bottom", "pend_t_lockout", "pend_hip_x", "pend_ankle_x",
+        "rep_n", "rep_set_n", "rep_t_start", "rep_t_bottom", "rep_t_lockout",
+        "set_active", "set_n", "reps_in_set", "set_t_start", "set_t_end",
+        "ended_set_n", "ended_reps", "ended_t_start", "ended_t_end",
+    )  # fmt: skip
+
+    def __init__(self, params: Sequence[float], width_px: int, height_px: int) -> None:
+        if len(params) != N_PARAMS:
+            raise ValueError(f"params has {len(params)} values, expected {N_PARAMS}")
+        # The params array read back into named fields (the C kernel keeps a struct of doubles).
+        self.s = HingeSettings(**dict(zip(PARAM_NAMES, (float(x) for x in params))))
+        self.tracks = JointTracks()
+        self.width_px = float(width_px)
+        self.height_px = float(height_px)
+        self.t_prev = -1e300
+        self.side_l = self.side_r = 0.0  # decayed sums of left / right leg-and-torso scores
+        self.facing_acc = 0.0
+        self.facing = 1  # +1 faces image-right
+        self.leg_px = 0.0  # L, calibrated on standing frames; 0 = unknown
+        self.torso_px = 0.0  # standing shoulder-hip length; 0 = unknown
+        self.view_ratio = 0.0  # left-right spread of shoulders and hips / torso (0 side-on)
+        self.trunk_deg = self.knee_deg = self.travel_L = 0.0
+        self.ok = 0
+        self.hip_x = self.ankle_x = 0.0
+        self.phase = PH_ABSENT
+        self.t_present = -1e300
+        self.t_upright = -1.0
+        self.top_base_deg = 0.0
+        self.t_onset = self.knee_onset_deg = self.ankle_x_onset = 0.0
+        self.max_trunk_deg = self.t_max_trunk = 0.0
+        self.ref_trunk_deg = self.ref_knee_deg = self.t_progress = 0.0
+        self.t_bottom = -1.0
+        self.pend = 0
+        self.pend_t_start = self.pend_t_bottom = self.pend_t_lockout = 0.0
+        self.pend_hip_x = self.pend_ankle_x = 0.0
+        self.rep_n = self.rep_set_n = 0
+        self.rep_t_start = self.rep_t_bottom = self.rep_t_lockout = 0.0
+        self.set_active = self.set_n = self.reps_in_set = 0
+        self.set_t_start = self.set_t_end = 0.0
+        self.ended_set_n = self.ended_reps = 0
+        self.ended_t_start = self.ended_t_end = 0.0
+
+    # ---------------------------------------------------------------- per frame
+    def step(self, keypoints: npt.NDArray[np.float32], t: float) -> int:
+        """Feed one frame ((17, 3) [y, x, score] normalised; NaN = missing); return event bits."""
+        v: list[float] = keypoints.ravel().tolist()
+        if t <= self.t_prev:
+            return 0  # time must move forward; the wrapper rejects such input loudly
+        dt = t - self.t_prev if self.t_prev > -1e299 else 0.0
+        self.t_prev = t
+        self._vote_side(v, dt)
+        tr = self.tracks
+        fuse_and_filter(tr, v, t, self.width_px, self.height_px, self.side_l >= self.side_r, self._scale(), self.s)
+        if tr.n_reinit >= 2:
+            self.leg_px = self.torso_px = 0.0  # a camera cut or another body: measure anew
+        self._quantities(v, t, dt)
+        return self._phases(t)
+
+    def finish(self, t: float) -> int:
+        """End of input: a pending rep counts (the feet never left), an open set closes."""
+        ev = 0
+        if self.pend:
+            ev |= self._confirm()
+        if self.set_active:
+            ev |= self._end_set()
+        return ev
+
+    # ---------------------------------------------------------------- votes
+    def _vote_side(self, v: list[float], dt: float) -> None:
+        a = math.exp(-dt / self.s.side_window_s)
+        sl = sr = 0.0
+        for i in LEFT_SCORES:
+            s = v[i]
+            if s >= self.s.min_score:
+                sl += s
+        for i in RIGHT_SCORES:
+            s = v[i]
+            if s >= self.s.min_score:
+                sr += s
+        self.side_l = self.side_l * a + sl
+        self.side_r = self.side_r * a + sr
+
+    def _vote_facing(self, v: list[float], dt: float, knee_side: float) -> None:
+        """Facing = nose ahead of the ears, chest ahead of the hips in a hinge, knees bending forward."""
+        acc = self.facing_acc * math.exp(-dt / self.s.facing_window_s)
+        ms = self.s.min_score
+        ear_x = ear_n = 0.0
+        for e in (L_EAR, R_EAR):
+            if v[3 * e + 2] >= ms and v[3 * e + 1] == v[3 * e + 1]:
+                ear_x += v[3 * e + 1]
+                ear_n += 1.0
+        nose_x = v[3 * NOSE + 1]
+        if ear_n > 0.0 and v[3 * NOSE + 2] >= ms and nose_x == nose_x:
+            # The nose sits ~0.1 L ahead of the ears side-on; half of that is a full vote.
+            ahead = (nose_x - ear_x / ear_n) * self.width_px / (0.05 * self._scale())
+            acc += max(-1.0, min(1.0, ahead))
+        tr = self.tracks
+        if self.ok & OK_TRUNK and self.trunk_deg > 30.0:
+            acc += 1.0 if tr.x[SHOULDER] > tr.x[HIP] else -1.0
+        if knee_side != 0.0:
+            acc += knee_side
+        self.facing_acc = acc
+        if acc > 0.0:
+            self.facing = 1
+        elif acc < 0.0:
+            self.facing = -1
+
+    # ---------------------------------------------------------------- quantities
+    def _quantities(self, v: list[float], t: float, dt: float) -> None:
+        tr = self.tracks
+        hold = self.s.hold_s
+        sh_fresh = tr.tracked[SHOULDER] and t - tr.t_seen[SHOULDER] <= hold
+        hip_fresh = tr.tracked[HIP] and t - tr.t_seen[HIP] <= hold
+        knee_fresh = tr.tracked[KNEE] and t - tr.t_seen[KNEE] <= hold
+        ankle_fresh = tr.tracked[ANKLE] and t - tr.t_seen[ANKLE] <= self.s.hold_ankle_s
+        sx, sy, hx, hy = tr.x[SHOULDER], tr.y[SHOULDER], tr.x[HIP], tr.y[HIP]
+        kx, ky, ax, ay = tr.x[KNEE], tr.y[KNEE], tr.x[ANKLE], tr.y[ANKLE]
+        ok = 0
+        self.hip_x, self.ankle_x = hx, ax
+        torso_px = 0.0
+        if sh_fresh and hip_fresh:
+            ok |= OK_TRUNK
+            self.t_present = t
+            rise = hy - sy  # image y grows downwards
+            horiz = abs(sx - hx)
+            torso_px = math.hypot(horiz, rise)
+            if self.view_ratio > self.s.side_view_max and self.torso_px > 0.0:
+                # Turned away from side-on: the vertical drop of the chest still shows the lean.
+                horiz = max(horiz, math.sqrt(max(self.torso_px * self.torso_px - rise * rise, 0.0)))
+            self.trunk_deg = math.atan2(horiz, rise) * DEG
+        knee_side = 0.0
+        leg_px = 0.0
+        if hip_fresh and knee_fresh and ankle_fresh:
+            ok |= OK_KNEE
+            ux, uy, wx, wy = hx - kx, hy - ky, ax - kx, ay - ky
+            bend = 180.0 - math.atan2(abs(ux * wy - uy * wx), ux * wx + uy * wy) * DEG
+            # Which side of the hip-ankle line the knee lies on: < 0 = image-right of it.
+            side = (ax - hx) * (ky - hy) - (ay - hy) * (kx - hx)
+            self.knee_deg = bend if side * self.facing <= 0.0 else -bend
+            if bend > 20.0:
+                knee_side = 1.0 if side < 0.0 else -1.0
+            leg_px = math.hypot(ux, uy) + math.hypot(wx, wy)
+        self._calibrate(leg_px, torso_px, dt)
+        self._vote_facing(v, dt, knee_side)
+        if hip_fresh and ankle_fresh and self.leg_px > 0.0:
+            ok |= OK_TRAVEL
+            self.travel_L = self.facing * (ax - hx) / self.leg_px
+        self._update_view(v, dt)
+        if self.view_ratio <= self.s.side_view_max:
+            ok |= OK_SIDE
+        self.ok = ok
+
+    def _scale(self) -> float:
+        """L in pixels; before the legs were measured, 1.6 torsos (legs ~0.9 m, torso ~0.55 m) or a guess."""
+        if self.leg_px > 0.0:
+            return self.leg_px
+        if self.torso_px > 0.0:
+            return 1.6 * self.torso_px
+        return 0.3 * max(self.width_px, self.height_px)
+
+    def _standing(self) -> bool:
+        return self.trunk_deg <= self.s.top_deg and abs(self.knee_deg) <= self.s.top_knee_deg
+
+    def _calibrate(self, leg_px: float, torso_px: float, dt: float) -> None:
+        """Leg and torso lengths (0 = not measured now): first measurement, then standing frames."""
+        a = 1.0 - math.exp(-dt / self.s.leg_calib_s)
+        standing = self._standing()
+        if leg_px > 0.0:
+            if self.leg_px <= 0.0:
+                self.leg_px = leg_px
+            elif standing:
+                self.leg_px += a * (leg_px - self.leg_px)
+        if torso_px > 0.0:
+            if self.torso_px <= 0.0:
+                self.torso_px = torso_px
+            elif standing:
+                self.torso_px += a * (torso_px - self.torso_px)
+
+    def _update_view(self, v: list[float], dt: float) -> None:
+        """How far from side-on: left-right spread of shoulders and hips over the torso length."""
+        if self.torso_px <= 0.0:
+            return
+        ms = self.s.min_score
+        spread = 0.0
+        for li, ri in ((5, 6), (11, 12)):
+            if v[3 * li + 2] >= ms and v[3 * ri + 2] >= ms:
+                d = abs(v[3 * li + 1] - v[3 * ri + 1]) * self.width_px
+                if d == d:
+                    spread += d
+        a = 1.0 - math.exp(-dt / self.s.side_window_s)
+        self.view_ratio += a * (spread / (2.0 * self.torso_px) - self.view_ratio)
+
+    # ---------------------------------------------------------------- phases, reps, sets
+    def _set_phase(self, phase: int) -> int:
+        if phase == self.phase:
+            return 0
+        self.phase = phase
+        return EV_PHASE
+
+    def _phases(self, t: float) -> int:
+        ev = 0
+        if self.set_active and self.phase in (PH_TOP, PH_ABSENT) and not self.pend:
+            gone = self.phase == PH_ABSENT and t - self.t_present > self.s.set_leave_s
+            if gone or t - self.set_t_end > self.s.set_rest_s:
+                ev |= self._end_set()
+        if not self.ok & OK_TRUNK:
+            if self.phase != PH_ABSENT and t - self.t_present > self.s.absent_s:
+                self.pend = 0  # left right after standing up: a plate carried off, not a rep
+                self.t_upright = -1.0
+                ev |= self._set_phase(PH_ABSENT)
+            return ev
+        trunk, knee, phase = self.trunk_deg, self.knee_deg, self.phase
+        if phase == PH_ABSENT:
+            if self._standing():
+                if self.t_upright < 0.0:
+                    self.t_upright = t
+                if t - self.t_upright >= self.s.top_enter_s:
+                    self._at_top(t)
+                    ev |= self._set_phase(PH_TOP)
+            else:
+                self.t_upright = -1.0
+        elif phase == PH_TOP:
+            ev |= self._top(t)
+        elif phase == PH_ASCENT:
+            if self._standing():
+                self._lockout(t)
+                self._at_top(t)
+                ev |= self._set_phase(PH_TOP)
+        else:
+            ev |= self._descent(t, trunk, knee)
+        return ev
+
+    def _at_top(self, t: float) -> None:
+        self.top_base_deg = self.trunk_deg
+        self._mark_onset(t)
+
+    def _mark_onset(self, t: float) -> None:
+        self.t_onset = t
+        self.knee_onset_deg = self.knee_deg
+        self.ankle_x_onset = self.ankle_x
+
+    def _top(self, t: float) -> int:
+        ev = 0
+        trunk = self.trunk_deg
+        if trunk < self.top_base_deg:
+            self.top_base_deg = trunk
+        if trunk <= self.top_base_deg + self.s.onset_margin_deg:
+            self._mark_onset(t)
+        if self.pend:
+            reach = self.s.walk_L * self._scale()
+            walked = abs(self.hip_x - self.pend_hip_x) > reach or (
+                self.ok & OK_TRAVEL and abs(self.ankle_x - self.pend_ankle_x) > reach
+            )
+            if walked:
+                self.pend = 0
+            elif t - self.pend_t_lockout >= self.s.confirm_s:
+                ev |= self._confirm()
+        if trunk > self.s.hinge_deg:
+            if self.pend:
+                ev |= self._confirm()  # the next rep began with the feet in place
+            self.max_trunk_deg = self.ref_trunk_deg = trunk
+            self.ref_knee_deg = self.knee_deg
+            self.t_max_trunk = self.t_progress = t
+            self.t_bottom = -1.0
+            ev |= self._set_phase(PH_HINGE)
+        return ev
+
+    def _descent(self, t: float, trunk: float, knee: float) -> int:
+        ev = 0
+        if trunk > self.max_trunk_deg:
+            self.max_trunk_deg, self.t_max_trunk = trunk, t
+        deeper = False
+        if trunk > self.ref_trunk_deg + DEPTH_STEP_DEG:
+            self.ref_trunk_deg = trunk
+            deeper = True
+        if self.ok & OK_KNEE and knee > self.ref_knee_deg + DEPTH_STEP_DEG:
+            self.ref_knee_deg = knee
+            deeper = True
+        if deeper:
+            self.t_progress = t
+        real = self.max_trunk_deg >= self.s.bottom_min_deg
+        if real and trunk < self.max_trunk_deg - self.s.ascent_drop_deg:
+            if self.t_bottom < 0.0:
+                self.t_bottom = self.t_progress
+            return self._set_phase(PH_ASCENT)
+        if trunk < self.s.top_deg:
+            self._at_top(t)  # a partial dip: back at the top without a real bottom
+            return self._set_phase(PH_TOP)
+        bent = self.ok & OK_KNEE and knee - self.knee_onset_deg > self.s.knee_bend_deg
+        if self.phase == PH_BOTTOM:
+            if deeper:  # the descent went on after a pause
+                self.t_bottom = -1.0
+                ev |= self._set_phase(PH_KNEE_BEND if bent else PH_HINGE)
+        elif real and t - self.t_progress >= self.s.bottom_still_s:
+            self.t_bottom = self.t_progress
+            ev |= self._set_phase(PH_BOTTOM)
+        elif self.phase == PH_HINGE and bent:
+            ev |= self._set_phase(PH_KNEE_BEND)
+        return ev
+
+    def _lockout(self, t: float) -> None:
+        """Standing again after a real bottom: a rep, pending until the feet prove it was one."""
+        self.pend_t_start = self.t_onset
+        self.pend_t_bottom = self.t_bottom
+        self.pend_t_lockout = t
+        self.pend_hip_x = self.hip_x
+        self.pend_ankle_x = self.ankle_x
+        self.pend = int(abs(self.ankle_x - self.ankle_x_onset) <= self.s.walk_L * self._scale())
+
+    def _confirm(self) -> int:
+        ev = 0
+        self.pend = 0
+        if self.set_active and self.pend_t_start - self.set_t_end > self.s.set_rest_s:
+            ev |= self._end_set()
+        if not self.set_active:
+            self.set_active = 1
+            self.set_n += 1
+            self.reps_in_set = 0
+            self.set_t_start = self.pend_t_start
+            ev |= EV_SET_STARTED
+        self.reps_in_set += 1
+        self.set_t_end = self.pend_t_lockout
+        self.rep_n += 1
+        self.rep_set_n = self.set_n
+        self.rep_t_start = self.pend_t_start
+        self.rep_t_bottom = self.pend_t_bottom
+        self.rep_t_lockout = self.pend_t_lockout
+        return ev | EV_REP
+
+    def _end_set(self) -> int:
+        self.set_active = 0
+        self.ended_set_n = self.set_n
+        self.ended_reps = self.reps_in_set
+        self.ended_t_start = self.set_t_start
+        self.ended_t_end = self.set_t_end
+        self.reps_in_set = 0
+        return EV_SET_ENDED
+
+
+def event_record(core: Core, frame: int, bits: int, t: float) -> tuple[float, ...]:
+    """The EVENT_COLUMNS row for a frame whose step (or finish) returned these bits."""
+    return (
+        frame, bits, t, core.phase,
+        core.rep_n, core.rep_set_n, core.rep_t_start, core.rep_t_bottom, core.rep_t_lockout,
+        core.set_n, core.set_t_start, core.ended_set_n, core.ended_reps, core.ended_t_start, core.ended_t_end,
+    )  # fmt: skip
+
+
+def run_batch(
+    core: Core, keypoints: npt.NDArray[np.float32], t: npt.NDArray[np.float64]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Step over a recording, then finish: event records (EVENT_COLUMNS) and the trace (TRACE_COLUMNS)."""
+    n = int(keypoints.shape[0])
+    records: list[tuple[float, ...]] = []
+    trace = np.empty((n, len(TRACE_COLUMNS)), dtype=np.float64)
+    for i in range(n):
+        ti = float(t[i])
+        bits = core.step(keypoints[i], ti)
+        if bits:
+            records.append(event_record(core, i, bits, ti))
+        trace[i] = (ti, core.phase, core.trunk_deg, core.knee_deg, core.travel_L, core.ok)
+    if n:
+        bits = core.finish(float(t[-1]))
+        if bits:
+            records.append(event_record(core, n, bits, float(t[-1])))
+    out = np.array(records, dtype=np.float64).reshape(len(records), len(EVENT_COLUMNS))
+    return out, trace
