@@ -70,6 +70,7 @@ class Annotator:
         self._line_px = max(2, round(3 * scale))
         codec = next(c for c in ("libx264", "h264", "mpeg4") if c in av.codecs_available)
         try:
+            path.open("wb").close()  # PyAV opens lazily, at the first frame: fail here, before the work
             self._container = av.open(str(path), mode="w")
         except (av.error.FFmpegError, OSError) as exc:
             raise SourceError(f"{path}: cannot write the annotated video ({exc}); check the folder exists and is writable") from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from conftest import MODEL_PATH
@@ -14,6 +15,7 @@ from station.config import load_config
 from station.errors import ModelError
 from station.hw.pose import load_pose_model
 from station.models import load_manifest, sha256_of, verify_model
+from videotools import write_video
 
 LIGHTNING = "movenet_singlepose_lightning_int8.tflite"
 
@@ -100,7 +102,7 @@ def test_cli_reports_a_truncated_model_in_one_line(tmp_path: Path, capsys: pytes
     copy = tmp_path / LIGHTNING
     copy.write_bytes(MODEL_PATH.read_bytes()[:500])
     video = tmp_path / "clip.mp4"
-    video.write_bytes(b"")
+    write_video(video, [np.zeros((64, 64, 3), dtype=np.uint8)] * 2)
     status = main(["replay", str(video), "--model", str(copy)])
     err = capsys.readouterr().err
     assert status == 78
