@@ -158,6 +158,7 @@ dev_install() {
         apt_install "${dev_apt[@]}"
     fi
     python_ok || die "python3 must be 3.11 or newer (found $(python3 --version 2>&1))"
+    [ ! -L "$venv" ] || die "$venv links to the appliance's venv: remove the link (rm $venv) for a development install"
     [ -x "$venv/bin/python" ] || run python3 -m venv "$venv"
     run env PIP_DISABLE_PIP_VERSION_CHECK=1 "$venv/bin/pip" install -q -e "${here}[dev]"
     if [ -n "$model_src" ]; then
