@@ -126,7 +126,7 @@ class Annotator:
             return
         rep = self._reps[-1]
         lines = [(f"rep {rep.n} (set {rep.set_n})", CENTRE), *grade_lines(rep)]
-        line_h = self._font.getbbox("Ag")[3] + pad // 2
+        line_h = int(self._font.getbbox("Ag")[3]) + pad // 2
         self._text_box(draw, (pad, self.height_px - pad - line_h * len(lines) - pad), lines)
         if t_s - self._rep_counted_at_s < BANNER_S:
             faults = sum(1 for g in rep.keys.values() if g.ok is False)

@@ -59,6 +59,8 @@ def test_replay_prints_result_json_records_and_annotates(
     assert recording.keypoints.shape == (45, 17, 3) and (recording.width, recording.height) == (640, 360)
     np.testing.assert_allclose(recording.t, np.arange(45) / FPS, atol=1e-6)  # the container's timestamps
     assert analyze(recording) == result  # exactly what `station analyze` reports on the recording
+    assert main(["analyze", str(record), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == result
 
     # Real pixels went through decode, crop, model and back: the standing woman's joints are where
     # the hand-labelled truth puts them (halved, shifted onto the stage), within 5% of the frame.
@@ -78,10 +80,12 @@ def test_replay_prints_result_json_records_and_annotates(
     assert picture[2:20, 2:40].mean() < 100  # the dark header panel
 
 
-def test_replay_summary_for_people(lifter_clip: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert replay(str(lifter_clip), "--no-progress") == 0
+def test_replay_summary_for_people(lifter_clip: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert replay(str(lifter_clip), "--no-progress", "--record", str(tmp_path / "k.npz")) == 0
     out = capsys.readouterr().out
     assert out.startswith("45 frames, 2.9 s, detector: ")
+    assert main(["analyze", str(tmp_path / "k.npz")]) == 0
+    assert capsys.readouterr().out == out  # the same table as `station analyze`
 
 
 def test_clip_without_a_person_gives_zero_reps(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,6 +1,6 @@
 """`station replay VIDEO`: the full pose pipeline and detector over a video file, frame by frame.
 
-Prints the result JSON of HINGE_SPEC (the same as `station analyze` on the recorded keypoints);
+Prints what `station analyze` prints on the recorded keypoints (`--json`: the result JSON of HINGE_SPEC);
 `--record` saves those keypoints, `--annotate` writes a review copy of the video.
 Unlike the live pipeline, replay processes every frame: nothing is dropped.
 """
@@ -58,25 +58,10 @@ class Progress:
             self.stream.write("\n")
 
 
-def summary(result: dict[str, Any]) -> str:
-    """The result as a few lines for a person."""
-    lines = [f"{result['frames']} frames, {result['duration_s']:.1f} s, detector: {result['implementation']}"]
-    for s in result["sets"]:
-        lines.append(f"set {s['n']}: {s['reps']} reps ({s['t_start']:.1f}-{s['t_end']:.1f} s)")
-    for rep in result["reps"]:
-        marks = []
-        for name, key in rep["keys"].items():
-            mark = "?" if key["ok"] is None else ("ok" if key["ok"] else f"FAULT {key.get('fault') or ''}".strip())
-            marks.append(f"{name}={mark}")
-        lines.append(f"  rep {rep['n']} (set {rep['set']}) bottom {rep['t_bottom']:.1f} s: {', '.join(marks)}")
-    if not result["reps"]:
-        lines.append("no reps")
-    return "\n".join(lines)
-
-
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
+    from station.commands.analyze import format_table
     from station.config import load_config
     from station.errors import SourceError
     from station.hw.sources import open_source
@@ -137,5 +122,5 @@ def run(args: argparse.Namespace) -> int:
     if args.record:
         save(args.record, recording)
     result = analyze(recording, config.hinge)
-    print(json.dumps(result) if args.json else summary(result))
+    print(json.dumps(result) if args.json else format_table(result))
     return 0

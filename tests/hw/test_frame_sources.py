@@ -42,10 +42,11 @@ def test_video_is_scaled_to_the_configured_long_side(tmp_path: Path) -> None:
     path = tmp_path / "big.mp4"
     write_video(path, colour_frames(2, 480, 960), fps=10)
     config = load_config(flags={"camera.video_max_side_px": 320})
-    with_source = open_source(str(path), config)
-    frames = list(with_source)
-    with_source.close()
-    assert (with_source.width_px, with_source.height_px) == (320, 160)
+    source = open_source(str(path), config)
+    assert isinstance(source, VideoSource)
+    frames = list(source)
+    source.close()
+    assert (source.width_px, source.height_px) == (320, 160)
     assert frames[0].image_rgb.shape == (160, 320, 3)
 
 
