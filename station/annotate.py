@@ -98,7 +98,10 @@ class Annotator:
             self._t0_s = t_s
         pts = max(self._last_pts + 1, round((t_s - self._t0_s) / TIME_BASE))
         self._last_pts = pts
-        picture = self._image.fromarray(np.ascontiguousarray(image_rgb[: self.height_px, : self.width_px]))
+        canvas = np.zeros((self.height_px, self.width_px, 3), dtype=np.uint8)  # a folder's images may differ in size
+        h, w = min(self.height_px, image_rgb.shape[0]), min(self.width_px, image_rgb.shape[1])
+        canvas[:h, :w] = image_rgb[:h, :w]
+        picture = self._image.fromarray(canvas)
         draw = self._draw_cls.Draw(picture, "RGBA")
         self._skeleton(draw, keypoints)
         self._panel(draw, t_s, phase, set_n, reps_in_set)
