@@ -73,6 +73,9 @@ class History:
             raise StorageError(f"cannot open {self.path} ({exc}): make {state_dir} writable by this user or set STATION_STATE_DIR") from None
         try:
             self._setup()
+        except sqlite3.OperationalError as exc:  # read-only file or directory, locked, disk full
+            self._db.close()
+            raise StorageError(f"cannot write {self.path} ({exc}): make {state_dir} writable by this user or set STATION_STATE_DIR") from None
         except sqlite3.DatabaseError as exc:
             self._db.close()
             raise StorageError(f"{self.path} is not a usable history database ({exc}): move it aside and restart") from None
