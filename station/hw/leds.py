@@ -2,7 +2,7 @@
 
 A sink of detector events (``handle``/``close``). After each rep every key shows pass
 (green), fail (red) or "could not judge" (both off) until the next rep; the rep LED
-flashes at lockout; the status LED tells idle (heartbeat), tracking (steady) and fault
+flashes at lockout; the status LED (set by the pipeline) tells idle (heartbeat), tracking (steady) and fault
 (fast blink) apart. Real gpiozero ``LED`` devices; the pin factory is chosen like
 gpiozero does: the argument, else ``STATION_PIN_FACTORY`` (a gpiozero factory name such as
 ``mock`` or ``lgpio``), else gpiozero's own ``GPIOZERO_PIN_FACTORY`` or auto-detection.
@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from station.errors import StationError
 from station.settings.leds import LedSettings
-from station.types import KEY_NAMES, Event, Phase, PhaseChanged, RepCompleted
+from station.types import KEY_NAMES, Event, RepCompleted
 
 Status = Literal["idle", "tracking", "fault"]
 STATUSES: tuple[Status, ...] = ("idle", "tracking", "fault")
@@ -70,12 +70,12 @@ class Indicators:
         return self._status
 
     def handle(self, event: Event) -> None:
-        """Show a rep's grades and flash the rep LED; follow the lifter for the status LED."""
+        """Show a rep's grades and flash the rep LED; other events change nothing.
+
+        The status LED is the pipeline's to set (`set_status`): it alone knows about faults.
+        """
         if isinstance(event, RepCompleted):
             self._show_rep(event)
-        elif isinstance(event, PhaseChanged) and self._status != "fault":
-            # A fault is cleared only by the pipeline's set_status: frames may still arrive from a broken camera.
-            self.set_status("idle" if event.phase is Phase.ABSENT else "tracking")
 
     def set_status(self, status: Status) -> None:
         """Switch the status LED pattern: idle heartbeat, steady while tracking, fast blink on fault."""
