@@ -33,4 +33,5 @@ fi
 STATION_POSE__RUNTIME=tflite_runtime run "$venv/bin/python" -m pytest -q \
     tests/hw/test_pose_real_pixels.py tests/hw/test_model_manifest.py tests/hw/test_resize.py \
     tests/hw/test_crop_tracking.py tests/hw/test_frame_sources.py tests/hw/test_camera.py \
-    tests/hw/test_latest_frame.py tests/hw/test_runtime_choice.py tests/test_replay.py
+    tests/hw/test_latest_frame.py tests/hw/test_runtime_choice.py tests/hw/test_bench_pipeline.py \
+    tests/test_replay.py
