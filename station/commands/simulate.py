@@ -47,8 +47,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"wrote {args.out}: {len(recording.t)} frames, {recording.duration_s:.1f} s, {recording.width}x{recording.height}, "
           f"scenario {scenario.name} seed {args.seed}, facing {'right' if truth.facing > 0 else 'left'}, "
           f"gradable {'yes' if truth.gradable else 'no'}")
-    for s in truth.sets:
-        print(f"set {s.n}: {s.reps} reps, {s.t_start_s:.2f}-{s.t_end_s:.2f} s")
+    for st in truth.sets:
+        print(f"set {st.n}: {st.reps} reps, {st.t_start_s:.2f}-{st.t_end_s:.2f} s")
     for n, r in enumerate(truth.reps, start=1):
         faults = ", ".join(f"{k}={v}" for k, v in r.faults.items() if v) or "good"
         print(f"rep {n} (set {r.set_n}, {r.lift}): start {r.t_start_s:.2f} bottom {r.t_bottom_s:.2f} lockout {r.t_lockout_s:.2f}  {faults}")

@@ -119,9 +119,10 @@ def simulate(scenario: Scenario, seed: int) -> tuple[Recording, SimTruth]:
     sets: list[TruthSet] = []
     for piece, t0 in zip(b.pieces, starts, strict=False):
         for r in piece.reps:
-            m = rep_measures(t, xy, near, facing, t0 + r.t_start_s, t0 + r.t_wall_s, t0 + r.t_bottom_s)
-            reps.append(TruthRep(t0 + r.t_bottom_s, t0 + r.t_lockout_s, piece.set_n, faults_dict(r.faults), t0 + r.t_start_s, piece.lift, m))
+            at = {k: float(t0 + getattr(r, k)) for k in ("t_start_s", "t_wall_s", "t_bottom_s", "t_lockout_s")}
+            m = rep_measures(t, xy, near, facing, at["t_start_s"], at["t_wall_s"], at["t_bottom_s"])
+            reps.append(TruthRep(set_n=piece.set_n, faults=faults_dict(r.faults), lift=piece.lift, measures=m, **at))
         if piece.reps:
-            sets.append(TruthSet(piece.set_n, len(piece.reps), t0 + piece.reps[0].t_start_s, t0 + piece.reps[-1].t_lockout_s))
+            sets.append(TruthSet(piece.set_n, len(piece.reps), float(t0 + piece.reps[0].t_start_s), float(t0 + piece.reps[-1].t_lockout_s)))
     truth = SimTruth(reps, sets, scenario.gradable, clean, facing)
     return Recording(keypoints, t, w, h), truth

@@ -14,6 +14,7 @@ PAIRS = ((1, 2), (3, 4), (5, 6), (7, 8), (9, 10), (11, 12), (13, 14), (15, 16))
 # knees/ankles ~0.45-0.55 once the plates hide the shins).
 BASE_SCORE = np.array([0.66, 0.6, 0.6, 0.64, 0.64, 0.7, 0.7, 0.6, 0.6, 0.56, 0.56, 0.7, 0.7, 0.6, 0.6, 0.58, 0.58])
 SWAP_GROUPS = ((13, 14), (13, 14, 15, 16), (11, 12, 13, 14, 15, 16), (7, 8, 9, 10), tuple(range(1, 17)))
+SWAP_WEIGHTS = (0.35, 0.25, 0.15, 0.1, 0.15)
 JUMP_GROUPS = (tuple(range(17)), tuple(range(11, 17)), tuple(range(0, 11)), (13, 15), (14, 16), (9, 10))
 SHINS = [13, 14, 15, 16]
 
@@ -72,7 +73,7 @@ def occlusion(scene: Scene) -> F64:
 def scores(rng: np.random.Generator, scene: Scene, occ: F64, q: float) -> F64:
     """Per-point confidence: base, occlusion, plates over the shins, clip quality, slow and fast noise, dropouts."""
     t = scene.t_s
-    s = np.broadcast_to(BASE_SCORE, occ.shape) - 0.3 * occ - 0.2 * q + rng.normal(0.0, 0.03)
+    s = np.broadcast_to(BASE_SCORE, occ.shape) - 0.3 * occ - 0.2 * q * q - 0.04 * q + rng.normal(0.0, 0.03)
     wrist_below_knee = (scene.xy_px[:, [9, 10], 1].mean(axis=1) - scene.xy_px[:, [13, 14], 1].mean(axis=1)) / scene.person_px
     s[:, SHINS] -= 0.12 * np.clip(0.5 + wrist_below_knee / 0.1, 0.0, 1.0)[:, None]
     s += ar1(rng, t, (1,), 0.03 + 0.08 * q, 1.0)  # lighting, blur: the whole body at once
@@ -90,11 +91,11 @@ def positions(rng: np.random.Generator, scene: Scene, occ: F64, score: F64, q: f
     xy += ar1(rng, t, (17, 2), 0.004 + 0.006 * q, 0.5) * size
     unsure = 1.0 + 1.5 * occ + np.clip(1.0 - score / 0.6, 0.0, 1.0)
     xy += rng.standard_normal(xy.shape) * (0.003 + 0.006 * q) * size * unsure[..., None]
-    xy += ar1(rng, t, (17, 2), 0.03, 1.0) * size * occ[..., None]  # far limbs are guessed
-    for i0, i1 in episodes(rng, t, 0.05 + 0.2 * q, 0.3, 1.5):  # a badly guessed far leg or arm
-        points = [13, 14, 15, 16] if rng.random() < 0.7 else [7, 8, 9, 10]
+    xy += ar1(rng, t, (17, 2), 0.04, 1.0) * size * occ[..., None]  # far limbs are guessed
+    for i0, i1 in episodes(rng, t, 0.1 + 0.3 * q, 0.2, 1.5):  # a badly guessed far knee, leg or arm
+        points = ([13, 14], [13, 14, 15, 16], [7, 8, 9, 10])[int(rng.choice(3, p=[0.5, 0.3, 0.2]))]
         angle = rng.uniform(0, 2 * np.pi)
-        offset = rng.uniform(0.08, 0.2) * np.array([np.cos(angle), np.sin(angle)])
+        offset = rng.uniform(0.1, 0.35) * np.array([np.cos(angle), 0.5 * np.sin(angle)])
         xy[i0:i1, points] += offset * size[i0:i1] * occ[i0:i1, points, None]
     return xy
 
@@ -105,16 +106,17 @@ def swaps_and_jumps(rng: np.random.Generator, kp: F64, scene: Scene, q: float) -
     p_swap, p_jump = 0.01 + 0.06 * q, 0.003 + 0.015 * q
     while i < n:
         if rng.random() < p_swap:
-            group = SWAP_GROUPS[int(rng.integers(len(SWAP_GROUPS)))]
+            group = SWAP_GROUPS[int(rng.choice(len(SWAP_GROUPS), p=SWAP_WEIGHTS))]
             run = int(rng.geometric(0.6))
             left, right = [g for g in group if g % 2 == 1], [g for g in group if g % 2 == 0 and g > 0]
-            kp[i : i + run, left + right] = kp[i : i + run, right + left]
+            cols = slice(0, 3) if rng.random() < 0.5 else slice(0, 2)  # half the time the scores stay put
+            kp[i : i + run, left + right, cols] = kp[i : i + run, right + left, cols]
             i += run
         i += 1
     for j in np.flatnonzero(rng.random(n) < p_jump):
-        group = list(JUMP_GROUPS[int(rng.integers(len(JUMP_GROUPS)))])
+        moved = list(JUMP_GROUPS[int(rng.integers(len(JUMP_GROUPS)))])
         angle = rng.uniform(0, 2 * np.pi)
-        kp[j, group, :2] += rng.uniform(0.2, 0.6) * scene.person_px[j] * np.array([np.cos(angle), np.sin(angle)])
+        kp[j, moved, :2] += rng.uniform(0.2, 0.6) * scene.person_px[j] * np.array([np.cos(angle), np.sin(angle)])
 
 
 def no_person(rng: np.random.Generator, kp: F64, frames: npt.NDArray[np.bool_], scene: Scene) -> None:

@@ -57,7 +57,7 @@ def _hinge(rng: np.random.Generator, track: Track, faults: set[str], floor: bool
     if "rounded" in faults:
         d_max = min(d0 + float(rng.uniform(0.005, 0.02)), 0.04)
     elif "locked" in faults:
-        d_max = float(rng.uniform(0.11, 0.17))  # only the ankles let locked legs take the hips back
+        d_max = float(rng.uniform(0.15, 0.2))  # straight legs tilt back at the ankles to take the hips back
     else:
         d_max = float(rng.uniform(0.18, 0.30))
     phi_wall = float(rng.uniform(40.0, 55.0) if floor else rng.uniform(45.0, 70.0))

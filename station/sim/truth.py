@@ -37,6 +37,7 @@ class TruthRep:
     set_n: int
     faults: dict[str, str | None]
     t_start_s: float = 0.0  # hinge onset of the graded descent (trunk starts tipping)
+    t_wall_s: float = 0.0  # the wall point: the hips stop travelling back
     lift: str = "rdl"  # "rdl" or "deadlift" (to the floor)
     measures: dict[str, float] = field(default_factory=dict)  # HINGE_SPEC quantities on the noise-free render
 
