@@ -13,16 +13,16 @@ import numpy.typing as npt
 
 from station.hw.crop import CropRegion
 
+_ARANGE = np.arange(1024, dtype=np.float64)  # sample positions, made once (MoveNet inputs are 192-256 px)
+
 
 def _sample_indices(start: float, extent: float, out_n: int, size: int) -> tuple[npt.NDArray[np.intp], int, int]:
     """Source indices of out_n samples across [start, start+extent) (normalised), and the valid span."""
     step = extent * size / out_n
-    centres = start * size + (np.arange(out_n, dtype=np.float64) + 0.5) * step
-    idx = np.floor(centres).astype(np.intp)
-    inside = np.flatnonzero((idx >= 0) & (idx < size))
-    if inside.size == 0:
-        return idx[:0], 0, 0
-    lo, hi = int(inside[0]), int(inside[-1]) + 1  # monotone indices: the valid ones are contiguous
+    positions = _ARANGE[:out_n] if out_n <= _ARANGE.size else np.arange(out_n, dtype=np.float64)
+    idx = np.floor(start * size + (positions + 0.5) * step).astype(np.intp)
+    # Indices rise monotonically, so the ones inside the frame form one contiguous span.
+    lo, hi = int(np.searchsorted(idx, 0)), int(np.searchsorted(idx, size))
     return idx[lo:hi], lo, hi
 
 
@@ -33,6 +33,8 @@ def crop_and_resize(
     height, width = image.shape[:2]
     rows, r0, r1 = _sample_indices(region.y_min, region.height, out_h, height)
     cols, c0, c1 = _sample_indices(region.x_min, region.width, out_w, width)
+    if (r0, r1, c0, c1) == (0, out_h, 0, out_w):  # the crop lies inside the frame: no padding
+        return image.take(rows, axis=0).take(cols, axis=1)
     out = np.zeros((out_h, out_w) + image.shape[2:], dtype=np.uint8)
     if rows.size and cols.size:
         out[r0:r1, c0:c1] = image.take(rows, axis=0).take(cols, axis=1)
