@@ -98,7 +98,7 @@ def simulate(scenario: Scenario, seed: int) -> tuple[Recording, SimTruth]:
     body = Body.random(rng)
     facing = scenario.facing or (1 if rng.random() < 0.5 else -1)
     n_cuts = max(len(scenario.reps_per_set), 1)
-    frames = [choose_framing(rng, body, facing, scenario.width_px, scenario.height_px) for _ in range(n_cuts)]
+    frames = [choose_framing(rng, body, facing, scenario.width_px, scenario.height_px, scenario.person_frac) for _ in range(n_cuts)]
     b = Builder(rng, body, scenario, facing, frames)
     window = _script(b, scenario)
     starts = np.cumsum([0.0] + [p.duration_s for p in b.pieces])

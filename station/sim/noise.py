@@ -81,16 +81,19 @@ def scores(rng: np.random.Generator, scene: Scene, occ: F64, q: float) -> F64:
     for i0, i1 in episodes(rng, t, 0.02 + 0.25 * q, 0.1, 1.0):  # dropouts
         group = list(range(17)) if rng.random() < 0.5 else list(range(11, 17))
         s[i0:i1, group] -= rng.uniform(0.2, 0.45)
-    return np.clip(s, 0.0, 1.0)
+    return np.clip(s, rng.uniform(0.0, 0.03, s.shape), 0.99)  # MoveNet's sigmoid never quite reaches 0 or 1
 
 
 def positions(rng: np.random.Generator, scene: Scene, occ: F64, score: F64, q: float) -> F64:
     """Pixel positions: slow drift, per-frame jitter (worse when unsure), guessed far-side limbs."""
     t, size = scene.t_s, scene.person_px[:, None, None]
     xy = scene.xy_px.copy()
-    xy += ar1(rng, t, (17, 2), 0.004 + 0.006 * q, 0.5) * size
+    xy += ar1(rng, t, (17, 2), 0.003 + 0.004 * q, 0.5) * size
     unsure = 1.0 + 1.5 * occ + np.clip(1.0 - score / 0.6, 0.0, 1.0)
-    xy += rng.standard_normal(xy.shape) * (0.003 + 0.006 * q) * size * unsure[..., None]
+    # Jitter grows with the body (crop tracking) plus a floor of a fraction of a model pixel (192 px input).
+    model_px = (0.2 + 0.3 * q) * max(scene.width_px, scene.height_px) / 192.0
+    sigma = (0.002 + 0.004 * q) * size + model_px
+    xy += rng.standard_normal(xy.shape) * sigma * unsure[..., None]
     xy += ar1(rng, t, (17, 2), 0.04, 1.0) * size * occ[..., None]  # far limbs are guessed
     for i0, i1 in episodes(rng, t, 0.1 + 0.3 * q, 0.2, 1.5):  # a badly guessed far knee, leg or arm
         points = ([13, 14], [13, 14, 15, 16], [7, 8, 9, 10])[int(rng.choice(3, p=[0.5, 0.3, 0.2]))]
@@ -162,7 +165,8 @@ def movenet_noise(rng: np.random.Generator, scene: Scene, q: float) -> npt.NDArr
     kp = np.concatenate([xy, score[..., None]], axis=-1)
     swaps_and_jumps(rng, kp, scene, q)
     w, h = scene.width_px, scene.height_px
-    outside = (kp[..., 0] < 0) | (kp[..., 0] > w) | (kp[..., 1] < 0) | (kp[..., 1] > h)
+    x, y = scene.xy_px[..., 0], scene.xy_px[..., 1]
+    outside = (x < 0) | (x > w) | (y < 0) | (y > h)  # really out of the picture, wherever the noise put it
     kp[..., 2] = np.where(outside, kp[..., 2] * rng.uniform(0.1, 0.4, outside.shape), kp[..., 2])
     gone = ~scene.present | (outside.sum(axis=1) >= 15)
     flicker = np.zeros_like(gone)

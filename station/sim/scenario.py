@@ -33,6 +33,7 @@ class Scenario:
     walk_in: bool = True  # the lifter walks in before the first set
     walk_out: bool = True  # and walks out after the last
     cuts: bool = False  # title cards and reframing between sets, as in edited clips
+    person_frac: float = 0.0  # lifter's height / frame height; 0 = random 0.5-0.8 (a small lifter: ~0.3)
 
     @property
     def gradable(self) -> bool:
@@ -70,6 +71,7 @@ def scenario_matrix() -> list[Scenario]:
         replace(dl, name="noise_clean", noise=0.0, fps_jitter=0.02),
         replace(dl, name="noise_typical", noise=0.5, faults=mixed_dl),
         replace(dl, name="bad_clip", noise=1.0, faults=mixed_dl, cuts=True, reps_per_set=(5, 5), rest_s=40.0),
+        replace(dl, name="small_far_lifter", noise=0.7, person_frac=0.3, width_px=640, height_px=480),
         replace(rdl, name="rdl_bad_clip", noise=1.0),
         replace(rdl, name="fps_8", fps=8.0, fps_jitter=0.2),
         replace(dl, name="fps_15", fps=15.0, fps_jitter=0.15),

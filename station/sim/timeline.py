@@ -36,10 +36,12 @@ def frame_times(rng: np.random.Generator, fps: float, jitter: float, duration_s:
     return t[t < duration_s]
 
 
-def choose_framing(rng: np.random.Generator, body: Body, facing: int, width: int, height: int) -> tuple[float, float, float]:
+def choose_framing(
+    rng: np.random.Generator, body: Body, facing: int, width: int, height: int, person_frac: float = 0.0
+) -> tuple[float, float, float]:
     """Pixels per metre, the ankles' column and the floor's row: the whole lift fits in the frame."""
     h_m = body.height_m
-    scale = float(rng.uniform(0.5, 0.8)) * height / h_m
+    scale = (person_frac or float(rng.uniform(0.5, 0.8))) * height / h_m
     scale = min(scale, 0.92 * width / (0.85 * h_m))  # portrait: the bent-over lifter must fit across
     back, front = 0.32 * h_m * scale, 0.53 * h_m * scale  # hips behind / head ahead of the ankles
     lo, hi = (back, width - front) if facing > 0 else (front, width - back)
