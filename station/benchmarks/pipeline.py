@@ -49,8 +49,8 @@ def synthetic_clip(path: Path, frames: int) -> Path:
     return path
 
 
-def measure(video: str, config: Any, threads: int, frames: int) -> dict[str, list[float]]:
-    """Per-frame milliseconds of each stage over the first `frames` frames."""
+def measure(video: str, config: Any, threads: int, frames: int) -> tuple[dict[str, list[float]], str]:
+    """Per-frame milliseconds of each stage over the first `frames` frames, and the runtime used."""
     from station.hinge import PhaseDetector
     from station.hw.pose import load_pose_model
     from station.hw.sources import open_source
@@ -80,7 +80,7 @@ def measure(video: str, config: Any, threads: int, frames: int) -> dict[str, lis
                 stages[key].append(value)
     finally:
         source.close()
-    return {k: v[5:] for k, v in stages.items()}  # the first frames warm caches and the interpreter
+    return {k: v[5:] for k, v in stages.items()}, model.runtime  # the first frames warm caches and the interpreter
 
 
 def live(video: str, config: Any, seconds: float, speed: float) -> str:
@@ -124,13 +124,15 @@ def run(args: argparse.Namespace) -> int:
     thread_counts = [int(t) for t in args.threads.split(",")]
     with tempfile.TemporaryDirectory() as tmp:
         video = args.source or str(synthetic_clip(Path(tmp) / "synthetic.mp4", args.frames + 5))
-        results = {t: measure(video, config, t, args.frames) for t in thread_counts}
+        measured = {t: measure(video, config, t, args.frames) for t in thread_counts}
+        results = {t: stages for t, (stages, _) in measured.items()}
+        runtime = next(iter(measured.values()))[1]
         live_line = live(video, config, args.live_s, args.live_speed) if args.live_s > 0 else ""
     med = {t: {k: statistics.median(v) for k, v in r.items()} for t, r in results.items()}
     n = len(next(iter(results.values()))["total"])
     out = sys.stdout
     out.write(f"pose pipeline on {args.source or 'a synthetic 640x360 clip'}: {n} frames per setting, detector {IMPLEMENTATION}\n")
-    out.write(f"model {Path(config.pose.model).name}\n")
+    out.write(f"model {Path(config.pose.model).name} via {runtime}\n")
     out.write(f"{'median ms/frame':<28}" + "".join(f"{f'{t} thread' + ('s' if t > 1 else ''):>12}" for t in thread_counts) + "\n")
     rows = [
         ("decode (video file)", lambda m: m["decode"]),
