@@ -72,7 +72,6 @@ class Appliance:
         pin_factory: Any = None,
         extra_sinks: Sequence[Sink] = (),
         name: str = "station",
-        realtime: bool = False,
     ) -> None:
         from station.store import History
         from station.web import create_app
@@ -87,18 +86,28 @@ class Appliance:
             min_score=config.hinge.min_score,
         )
         self.hub.set_health(**(health or {}))
-        self.history = History(state_dir, config.store)
-        self.hub.set_finished_sets(history_sets(self.history.sets_today()))
-        self.leds = self._make_leds(pin_factory)
-        sinks: list[Sink] = [s for s in (self.leds, self.history, *extra_sinks) if s is not None]
-        self.pipeline = Pipeline(
-            source, detector_factory, self.hub, sinks, pose_model=pose_model, leds=self.leds, realtime=realtime
-        )
+        self.history: Any = None
+        self.leds: Any = None
         self.server: WebServer | None = None
-        if config.web.enabled:
-            app = create_app(self.hub, history=self.history, settings=config.web)
-            self.server = WebServer(app, config.web.host, config.web.port, config.web.max_streams)
+        try:
+            self.history = History(state_dir, config.store)
+            self.hub.set_finished_sets(history_sets(self.history.sets_today()))
+            self.leds = self._make_leds(pin_factory)
+            if config.web.enabled:
+                app = create_app(self.hub, history=self.history, settings=config.web)
+                self.server = WebServer(app, config.web.host, config.web.port, config.web.max_streams)
+        except BaseException:
+            self._close_parts(source)  # a GPIO or port error must not leave the camera or database open
+            raise
+        sinks: list[Sink] = [s for s in (self.leds, self.history, *extra_sinks) if s is not None]
+        self.pipeline = Pipeline(source, detector_factory, self.hub, sinks, pose_model=pose_model, leds=self.leds)
         self._stop = threading.Event()
+
+    def _close_parts(self, source: Iterable[Frame | KeypointFrame]) -> None:
+        for part in (self.leds, self.history, source):
+            close = getattr(part, "close", None)
+            if close is not None:
+                close()
 
     def _make_leds(self, pin_factory: Any) -> Any:
         if not self.config.leds.enabled:

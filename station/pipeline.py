@@ -39,30 +39,21 @@ DetectorFactory = Callable[[int, int], Detector]  # (width_px, height_px) -> det
 
 
 class Paced:
-    """A frame iterable delivered in real time (scaled by `speed`), thinned to at most `fps`.
+    """A frame iterable delivered in real time, sped up by `speed`: a simulation that acts like a camera."""
 
-    Turns a recording or the simulated lifter into something that behaves like a camera.
-    """
-
-    def __init__(self, frames: Iterable[Frame | KeypointFrame], fps: float | None = None, speed: float = 1.0) -> None:
+    def __init__(self, frames: Iterable[Frame | KeypointFrame], speed: float = 1.0) -> None:
         self._frames = frames
-        self._min_gap_s = 1.0 / fps if fps else 0.0
         self._speed = speed
         self._stop = threading.Event()
 
     def __iter__(self) -> Iterator[Frame | KeypointFrame]:
         start_wall_s: float | None = None
-        start_t_s = last_t_s = 0.0
+        start_t_s = 0.0
         for item in self._frames:
             if start_wall_s is None:
-                start_wall_s, start_t_s, last_t_s = time.monotonic(), item.t_s, item.t_s - self._min_gap_s
-            if item.t_s - last_t_s < self._min_gap_s - 1e-9:
-                continue
-            last_t_s = item.t_s
+                start_wall_s, start_t_s = time.monotonic(), item.t_s
             delay_s = (item.t_s - start_t_s) / self._speed - (time.monotonic() - start_wall_s)
-            if delay_s > 0 and self._stop.wait(delay_s):
-                return
-            if self._stop.is_set():
+            if (delay_s > 0 and self._stop.wait(delay_s)) or self._stop.is_set():
                 return
             yield item
 
@@ -84,7 +75,6 @@ class Pipeline:
         sinks: Sequence[Sink] = (),
         pose_model: Any = None,
         leds: Any = None,
-        realtime: bool = False,
     ) -> None:
         self.source = source
         self.detector_factory = detector_factory
@@ -92,7 +82,6 @@ class Pipeline:
         self.sinks = list(sinks)
         self.pose_model = pose_model
         self.leds = leds
-        self.realtime = realtime
         self.frames_processed = 0
         self.error: BaseException | None = None
         self._detector: Detector | None = None
@@ -104,7 +93,7 @@ class Pipeline:
         self._led_status = ""
 
     def start(self) -> None:
-        self._frames = LatestFrame(self.source, realtime=self.realtime)
+        self._frames = LatestFrame(self.source)
         self._thread.start()
 
     def stop(self, timeout_s: float = 10.0) -> None:

@@ -200,6 +200,8 @@ class StatusHub:
         system = self._system_health()
         with self._cond:
             today = self._sets_today_locked()
+            current = _copy_set(self._set)
+            current["day_n"] = today[-1]["day_n"] if today and current["n"] else None  # the current set is listed last
             health = {**self._health, **system, "fps": self._fps_locked(), "frames": self._frames}
             health["uptime_s"] = round(self._clock() - self._started, 1)
             return {
@@ -208,7 +210,7 @@ class StatusHub:
                 "state": self._state_locked(),
                 "fault": self._fault,
                 "phase": self._phase.value,
-                "set": _copy_set(self._set),
+                "set": current,
                 "last_rep": self._last_rep,
                 "sets_today": today,
                 "health": health,
@@ -227,6 +229,8 @@ class StatusHub:
         today = [_copy_set(s) for s in self._finished_sets if (s.get("t_start") or 0) >= midnight]
         if self._set["active"]:
             today.append(_copy_set(self._set))
+        for day_n, listed in enumerate(today, start=1):
+            listed["day_n"] = day_n  # the detector's numbers restart with the process; staff count the day
         return today
 
     def _fps_locked(self) -> float:

@@ -31,11 +31,11 @@ def run(args: argparse.Namespace) -> int:
     from station.sim import live_lifter
 
     if args.fps <= 0 or args.speed <= 0:
-        raise UsageError("--fps and --speed must be positive numbers")
+        raise UsageError("--fps and --speed must be positive: e.g. --fps 30 --speed 4")
     config = load_config(args.config, flags=station_flags(args))
     appliance = Appliance(
         config,
-        Paced(live_lifter(args.seed), fps=args.fps, speed=args.speed),
+        Paced(live_lifter(args.seed, fps=args.fps), speed=args.speed),
         lambda width_px, height_px: PhaseDetector(width_px, height_px, config.hinge),
         state_dir=usable_state_dir(config, allow_temp=True),
         health={"camera": "simulated lifter", "model": "not used (simulated keypoints)", "detector": IMPLEMENTATION},

@@ -48,6 +48,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="a video file, a keypoint recording (.npz) or a folder of images instead of the camera",
     )
     parser.add_argument("--model", type=Path, help="MoveNet .tflite file (default [pose] model or STATION_MODEL)")
+    parser.add_argument(
+        "--speed", type=float, default=1.0, help="play a --source file this many times faster than real time (default 1)"
+    )
     add_station_arguments(parser)
 
 
@@ -56,7 +59,12 @@ def run(args: argparse.Namespace) -> int:
     from station.config import load_config
     from station.hinge import IMPLEMENTATION, PhaseDetector
     from station.hw.sources import open_source
+    from station.pipeline import Paced
 
+    if args.speed <= 0:
+        raise UsageError("--speed must be positive: e.g. --speed 4")
+    if args.source is None and args.speed != 1.0:
+        raise UsageError("--speed applies to a --source file; the camera runs in real time")
     config = load_config(args.config, flags=station_flags(args))
     state_dir = usable_state_dir(config, allow_temp=False)
     pose_model = None
@@ -73,11 +81,10 @@ def run(args: argparse.Namespace) -> int:
         source = open_source(args.source, config, max(net.input_width_px, net.input_height_px))
     appliance = Appliance(
         config,
-        source,
+        source if args.source is None else Paced(source, speed=args.speed),  # a file plays like a camera
         lambda width_px, height_px: PhaseDetector(width_px, height_px, config.hinge),
         state_dir=state_dir,
         pose_model=pose_model,
         health=health,
-        realtime=args.source is not None,  # a file plays at its own pace, as a camera would deliver it
     )
     return appliance.run()

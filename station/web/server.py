@@ -9,7 +9,8 @@ from flask import Flask
 
 from station.errors import ConfigError
 
-SPARE_THREADS = 4  # page, API and static requests keep flowing while every live stream is open
+SPARE_THREADS = 4
+LOOP_TIMEOUT_S = 1.0  # waitress's own default: how often its loop looks at idle channels  # page, API and static requests keep flowing while every live stream is open
 
 
 class WebServer:
@@ -34,15 +35,34 @@ class WebServer:
             ) from None
         self.host = host
         self.port = int(self._server.effective_port)  # type: ignore[union-attr]
-        self._thread = threading.Thread(target=self._server.run, name="web", daemon=True)
+        self._closing = threading.Event()
+        self._thread = threading.Thread(target=self._serve, name="web", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
 
+    def _serve(self) -> None:
+        """waitress's event loop, stoppable; sockets are closed here, never under a running select()."""
+        from waitress import wasyncore
+
+        channels = self._server._map  # type: ignore[union-attr]
+        try:
+            while not self._closing.is_set():
+                wasyncore.loop(timeout=LOOP_TIMEOUT_S, map=channels, count=1)
+        finally:
+            wasyncore.close_all(channels)
+
     def close(self, timeout_s: float = 5.0) -> None:
-        """Stop accepting, let running requests end (the hub must be closed first for streams)."""
-        self._server.close()
-        self._thread.join(timeout_s)
+        """Let running requests end (close the hub first so live streams finish), then stop."""
+        self._server.task_dispatcher.shutdown(timeout=timeout_s)  # type: ignore[union-attr]
+        self._closing.set()
+        if self._thread.is_alive():
+            self._server.pull_trigger()  # type: ignore[union-attr]
+            self._thread.join(timeout_s)
+        else:
+            from waitress import wasyncore
+
+            wasyncore.close_all(self._server._map)  # type: ignore[union-attr]
 
     @property
     def local_url(self) -> str:

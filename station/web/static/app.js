@@ -97,26 +97,42 @@
       void reps.offsetWidth; // restart the animation
       reps.classList.add("bump");
     }
-    $("set-n").textContent = set && set.n ? `${set.n}${set.active ? "" : " (ended)"}` : "–";
+    const n = set && set.n ? set.day_n || set.n : null;
+    $("set-n").textContent = n ? `${n}${set.active ? "" : " (ended)"}` : "–";
   }
 
-  function formatValue(name, value) {
-    if (value === null || value === undefined) return "";
-    return name === "unlock_knees" ? `${value.toFixed(0)}°` : value.toFixed(2);
+  const FAULTS = {
+    locked: "locked knees", rounded: "rounded back", arched: "arched: chest stayed up",
+    early_knee_bend: "knees bent early", back_reach: "reached with the back", leaves_wall: "hips left the wall",
+  };
+
+  function keyTitles() {
+    const titles = {};
+    for (const li of document.querySelectorAll("#keys .key")) {
+      titles[li.id.slice("key-".length)] = li.querySelector(".key-title").textContent;
+    }
+    return titles;
+  }
+
+  function gradeDetail(name, grade) {
+    if (grade.ok === null) return "";
+    const parts = [];
+    if (name === "unlock_knees" && typeof grade.value === "number") parts.push(`knees ${grade.value.toFixed(0)}°`);
+    if (grade.fault) parts.push(FAULTS[grade.fault] || grade.fault.replaceAll("_", " "));
+    return parts.join(" · ");
   }
 
   function renderLastRep(rep) {
-    $("last-n").textContent = rep ? `· set ${rep.set}, rep ${rep.rep_in_set}` : "";
+    $("last-n").textContent = rep ? `· set ${state.set && state.set.day_n ? state.set.day_n : rep.set}, rep ${rep.rep_in_set}` : "";
     for (const li of document.querySelectorAll("#keys .key")) {
       const name = li.id.slice("key-".length);
       const grade = rep && rep.keys ? rep.keys[name] : null;
       const ok = grade ? grade.ok : undefined;
       li.dataset.ok = ok === true ? "pass" : ok === false ? "fail" : grade ? "unknown" : "none";
       li.querySelector(".mark").textContent = ok === true ? "✓" : ok === false ? "✗" : "?";
-      li.querySelector(".key-value").textContent = grade
-        ? [formatValue(name, grade.value), grade.fault || ""].filter(Boolean).join(" · ") : "";
-      li.querySelector(".key-cue").textContent = grade
-        ? (ok === null ? "Could not judge from this view" : grade.cue || "") : "No rep yet";
+      li.querySelector(".key-value").textContent = grade ? gradeDetail(name, grade) : "";
+      li.querySelector(".key-cue").textContent = !grade ? "No rep yet"
+        : ok === null ? `Not graded: ${grade.reason || "could not judge from this view"}` : grade.cue || "";
     }
   }
 
@@ -143,7 +159,7 @@
     const template = $("set-row");
     const rows = (sets || []).slice().reverse().map((set) => {
       const row = template.content.firstElementChild.cloneNode(true);
-      row.querySelector(".n").textContent = set.n;
+      row.querySelector(".n").textContent = set.day_n || set.n;
       row.querySelector(".t").textContent = clock(set.t_start);
       row.querySelector(".r").textContent = set.reps;
       row.classList.toggle("active", Boolean(set.active));
@@ -216,13 +232,34 @@
     }));
   }
 
+  const LED_COLOURS = ["green", "red", "amber", "yellow", "blue", "white"];
+
+  /* The LEDs as on the station's box: each key's green and red together, then rep and status. */
   function renderLeds(leds) {
-    $("leds").replaceChildren(...Object.entries(leds || {}).map(([name, on]) => {
+    const titles = keyTitles();
+    const groups = new Map();
+    for (const [name, on] of Object.entries(leds || {})) {
+      const colour = LED_COLOURS.find((c) => name.endsWith(`_${c}`));
+      const group = colour ? name.slice(0, -colour.length - 1) : name;
+      if (!groups.has(group)) groups.set(group, []);
+      groups.get(group).push([name, colour || (name === "status" ? "blue" : "white"), on]);
+    }
+    $("leds").replaceChildren(...[...groups].map(([group, members]) => {
       const li = document.createElement("li");
-      li.className = "led";
-      li.dataset.name = name;
-      li.dataset.on = on ? "on" : "off";
-      li.textContent = name;
+      li.className = "led-group";
+      for (const [name, colour, on] of members) {
+        const dot = document.createElement("span");
+        dot.className = "led";
+        dot.dataset.name = name;
+        dot.dataset.colour = colour;
+        dot.dataset.on = on ? "on" : "off";
+        dot.title = `${name}: ${on ? "on" : "off"}`;
+        li.append(dot);
+      }
+      const label = document.createElement("span");
+      label.className = "led-label";
+      label.textContent = titles[group] || group.replaceAll("_", " ");
+      li.append(label);
       return li;
     }));
   }

@@ -1,15 +1,19 @@
 /* Stick figure of the lifter on a <canvas>, drawn from MoveNet keypoints [y, x, score].
-   Poses arrive at most a few times a second, so the figure glides between the last two. */
+   Poses arrive a few times a second, so the figure glides between the last two; the view
+   zooms to where the lifter has been over the last seconds, so a small lifter still fills it. */
 "use strict";
 
-// Bones in MoveNet order; the side tells the colour (near and far limbs look different side-on).
+// Bones in MoveNet order; the side picks the colour (near and far limbs look different side-on).
 const BONES = [
   [0, 1, "c"], [0, 2, "c"], [1, 3, "c"], [2, 4, "c"],
   [5, 6, "c"], [11, 12, "c"], [5, 11, "l"], [6, 12, "r"],
   [5, 7, "l"], [7, 9, "l"], [6, 8, "r"], [8, 10, "r"],
   [11, 13, "l"], [13, 15, "l"], [12, 14, "r"], [14, 16, "r"],
 ];
-const COLOURS = { l: "#4fc3f7", r: "#ffb74d", c: "#e0e0e0" };
+const COLOURS = { l: "#4fc3f7", r: "#ffb74d", c: "#dfe3e8" };
+const VIEW_MEMORY_MS = 4000; // the view covers the lifter's last 4 s: steady through a rep
+const MARGIN = 0.18; // room around the lifter, as a fraction of the view
+const MIN_POINTS = 5;
 
 class StickFigure {
   constructor(canvas, glideMs) {
@@ -19,24 +23,43 @@ class StickFigure {
     this.from = null;
     this.to = null;
     this.startedAt = 0;
-    this.aspect = 4 / 3;
+    this.boxes = []; // [time, x0, y0, x1, y1] in frame pixels
     this.pending = false;
     window.addEventListener("resize", () => this.request());
   }
 
   /* A new pose ({keypoints, width, height, min_score}) or null when nothing is known. */
   setPose(pose) {
-    if (pose && pose.width && pose.height) {
-      const aspect = pose.width / pose.height;
-      if (Math.abs(aspect - this.aspect) > 0.01) {
-        this.aspect = aspect;
-        this.canvas.style.aspectRatio = `${pose.width} / ${pose.height}`;
-      }
-    }
-    this.from = this.to ? this.current(performance.now()) : null;
-    this.to = pose;
-    this.startedAt = performance.now();
+    const now = performance.now();
+    const next = pose ? this.prepare(pose, now) : null;
+    this.from = this.to && next ? this.current(now) : null;
+    this.to = next;
+    this.startedAt = now;
     this.request();
+  }
+
+  /* Keypoints in frame pixels, which joints are trusted, and the view to show them in. */
+  prepare(pose, now) {
+    const points = pose.keypoints.map(([y, x, s]) => [x * pose.width, y * pose.height, s]);
+    const seen = points.map((p) => p[2] >= pose.min_score);
+    const visible = points.filter((_, i) => seen[i]);
+    if (visible.length >= MIN_POINTS) {
+      const xs = visible.map((p) => p[0]);
+      const ys = visible.map((p) => p[1]);
+      this.boxes.push([now, Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)]);
+    }
+    this.boxes = this.boxes.filter((b) => now - b[0] <= VIEW_MEMORY_MS);
+    return { points, seen, enough: visible.length >= MIN_POINTS, view: this.view(pose) };
+  }
+
+  view(pose) {
+    if (!this.boxes.length) return [0, 0, pose.width, pose.height];
+    const x0 = Math.min(...this.boxes.map((b) => b[1]));
+    const y0 = Math.min(...this.boxes.map((b) => b[2]));
+    const x1 = Math.max(...this.boxes.map((b) => b[3]));
+    const y1 = Math.max(...this.boxes.map((b) => b[4]));
+    const pad = MARGIN * Math.max(x1 - x0, y1 - y0, 1);
+    return [x0 - pad, y0 - pad, x1 + pad, y1 + pad];
   }
 
   request() {
@@ -46,17 +69,17 @@ class StickFigure {
     }
   }
 
-  /* The keypoints shown at time `now`: a linear glide from the previous pose to the newest. */
+  /* What is shown at time `now`: a linear glide from the previous pose and view to the newest. */
   current(now) {
     const to = this.to;
-    if (!to) return null;
     const alpha = Math.min(1, (now - this.startedAt) / this.glideMs);
-    if (!this.from || alpha >= 1) return to;
-    const points = to.keypoints.map((p, i) => {
-      const q = this.from.keypoints[i];
-      return [q[0] + (p[0] - q[0]) * alpha, q[1] + (p[1] - q[1]) * alpha, p[2]];
-    });
-    return { ...to, keypoints: points };
+    if (!to || !this.from || alpha >= 1) return to;
+    const mix = (a, b) => a + (b - a) * alpha;
+    return {
+      ...to,
+      points: to.points.map((p, i) => [mix(this.from.points[i][0], p[0]), mix(this.from.points[i][1], p[1]), p[2]]),
+      view: to.view.map((v, i) => mix(this.from.view[i], v)),
+    };
   }
 
   draw(now) {
@@ -70,22 +93,33 @@ class StickFigure {
       canvas.height = h;
     }
     ctx.clearRect(0, 0, w, h);
-    const pose = this.current(now);
-    const seen = pose ? pose.keypoints.map((p) => p[2] >= pose.min_score) : [];
-    if (!pose || seen.filter(Boolean).length < 5) {
+    const shown = this.current(now);
+    if (!shown || !shown.enough) {
       this.caption("No one in view", w, h, scale);
     } else {
-      this.skeleton(pose.keypoints, seen, w, h, scale);
+      this.skeleton(shown, w, h);
     }
-    if (pose && pose !== this.to) this.request();
-    else if (this.from && now - this.startedAt < this.glideMs) this.request();
+    if (shown && shown !== this.to) this.request(); // still gliding
   }
 
-  skeleton(points, seen, w, h, scale) {
+  skeleton({ points, seen, view }, w, h) {
     const ctx = this.ctx;
-    const xy = (p) => [p[1] * w, p[0] * h];
+    const [vx0, vy0, vx1, vy1] = view;
+    const k = Math.min(w / (vx1 - vx0), h / (vy1 - vy0));
+    const ox = (w - k * (vx1 - vx0)) / 2 - k * vx0;
+    const oy = (h - k * (vy1 - vy0)) / 2 - k * vy0;
+    const xy = (p) => [ox + k * p[0], oy + k * p[1]];
+    const feet = [15, 16].filter((i) => seen[i]).map((i) => xy(points[i])[1]);
+    if (feet.length) {
+      ctx.strokeStyle = "#2f3642";
+      ctx.lineWidth = Math.max(2, 0.006 * h);
+      ctx.beginPath();
+      ctx.moveTo(0, Math.max(...feet) + ctx.lineWidth * 2);
+      ctx.lineTo(w, Math.max(...feet) + ctx.lineWidth * 2);
+      ctx.stroke();
+    }
     ctx.lineCap = "round";
-    ctx.lineWidth = Math.max(3, 0.012 * Math.min(w, h)) * Math.min(scale, 2);
+    ctx.lineWidth = Math.max(3, 0.022 * Math.min(w, h));
     for (const [a, b, side] of BONES) {
       if (!seen[a] || !seen[b]) continue;
       const [ax, ay] = xy(points[a]);
@@ -97,12 +131,12 @@ class StickFigure {
       ctx.stroke();
     }
     ctx.fillStyle = "#ffffff";
-    const radius = ctx.lineWidth * 0.9;
+    const radius = ctx.lineWidth * 0.75;
     points.forEach((p, i) => {
-      if (!seen[i]) return;
+      if (!seen[i] || (i > 0 && i < 5)) return; // eyes and ears clutter a small head
       const [x, y] = xy(p);
       ctx.beginPath();
-      ctx.arc(x, y, i === 0 ? radius * 2.2 : radius, 0, 2 * Math.PI);
+      ctx.arc(x, y, i === 0 ? radius * 2.4 : radius, 0, 2 * Math.PI);
       ctx.fill();
     });
   }
