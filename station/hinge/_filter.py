@@ -31,7 +31,7 @@ class JointTracks:
 
     __slots__ = (
         "x", "y", "vx", "vy", "t_seen", "tracked", "rej_x", "rej_y", "t_rej", "n_reinit",
-        "cand_x", "cand_y", "status",
+        "cand_x", "cand_y", "status", "near_left", "t_far", "restart",
     )  # fmt: skip
 
     def __init__(self) -> None:
@@ -48,6 +48,9 @@ class JointTracks:
         self.cand_x = [0.0] * N_JOINTS  # scratch: this frame's chosen candidate per joint
         self.cand_y = [0.0] * N_JOINTS
         self.status = [0] * N_JOINTS  # scratch: 0 none, 1 accepted, 2 rejected (outside the gate)
+        self.near_left = True  # which labels the tracks follow
+        self.t_far = [-1.0] * N_JOINTS  # first time of the current run on the far label, -1 if none
+        self.restart = [0] * N_JOINTS  # scratch: restart this track on this frame's point
 
 
 def fuse_and_filter(
@@ -61,7 +64,13 @@ def fuse_and_filter(
     p: HingeSettings,
 ) -> None:
     """Update the four tracks from one frame of 51 floats ([y, x, score] x 17, normalised)."""
-    cand_x, cand_y, status = tr.cand_x, tr.cand_y, tr.status
+    cand_x, cand_y, status, restart = tr.cand_x, tr.cand_y, tr.status, tr.restart
+    if near_left != tr.near_left:
+        # The other side now scores higher: restart every track on its labels together, so
+        # that the chain never mixes sides (they lie far apart once the lifter turns).
+        tr.near_left = near_left
+        for j in range(N_JOINTS):
+            tr.tracked[j] = 0
     n_acc = 0
     n_rej = 0
     for j in range(N_JOINTS):
@@ -77,11 +86,12 @@ def fuse_and_filter(
         n_ok = ns >= p.min_score and nx == nx and ny == ny
         f_ok = fs >= p.min_score and fx == fx and fy == fy
         status[j] = 0
+        restart[j] = 0
         if not (n_ok or f_ok):
             continue
         if not tr.tracked[j]:
-            use_near = n_ok and (not f_ok or ns >= fs)
-            cand_x[j], cand_y[j] = (nx, ny) if use_near else (fx, fy)
+            # Start on the near-side label so that the whole chain comes from one side.
+            cand_x[j], cand_y[j] = (nx, ny) if n_ok else (fx, fy)
             status[j] = 1
             n_acc += 1
             continue
@@ -90,20 +100,28 @@ def fuse_and_filter(
         px = tr.x[j] + tr.vx[j] * lead
         py = tr.y[j] + tr.vy[j] * lead
         gate = (p.joint_gate_L + p.max_speed_L_s * dt) * scale_px
-        best = 1e300
-        bx = by = 0.0
-        if n_ok:
-            dn = math.hypot(nx - px, ny - py)
-            if dn <= gate:
-                best, bx, by = dn - p.near_pref_L * scale_px, nx, ny
-        if f_ok:
-            df = math.hypot(fx - px, fy - py)
-            if df <= gate and df < best:
-                best, bx, by = df, fx, fy
-        if best < 1e299:
-            cand_x[j], cand_y[j] = bx, by
+        # The label on track; if both are, the better scored (a swap carries its score along).
+        n_in = n_ok and math.hypot(nx - px, ny - py) <= gate
+        f_in = f_ok and math.hypot(fx - px, fy - py) <= gate
+        if n_in and (not f_in or ns >= fs):
+            cand_x[j], cand_y[j] = nx, ny
             status[j] = 1
             n_acc += 1
+            tr.t_far[j] = -1.0
+        elif f_in:
+            cand_x[j], cand_y[j] = fx, fy
+            status[j] = 1
+            n_acc += 1
+            if not n_ok:
+                tr.t_far[j] = -1.0
+            elif tr.t_far[j] < 0.0:
+                tr.t_far[j] = t
+            elif t - tr.t_far[j] >= p.reacquire_s:
+                # Following the far label for long while the near one is seen elsewhere: the
+                # track had locked onto a mislabelled point. Start again on the near label.
+                cand_x[j], cand_y[j] = nx, ny
+                restart[j] = 1
+                tr.t_far[j] = -1.0
         else:
             cand_x[j], cand_y[j] = (nx, ny) if n_ok else (fx, fy)
             status[j] = 2
@@ -115,7 +133,9 @@ def fuse_and_filter(
         s = status[j]
         if s == 1 and not frame_jump:
             tr.t_rej[j] = -1.0
-            if tr.tracked[j]:
+            if restart[j]:
+                _start(tr, j, cand_x[j], cand_y[j], t)
+            elif tr.tracked[j]:
                 _euro_update(tr, j, cand_x[j], cand_y[j], t, scale_px, p)
             else:
                 _start(tr, j, cand_x[j], cand_y[j], t)

@@ -33,7 +33,7 @@ class Core:
 
     __slots__ = (
         "s", "tracks", "width_px", "height_px", "t_prev",
-        "side_l", "side_r", "facing_acc", "facing",
+        "side_l", "side_r", "near_left", "facing_acc", "facing",
         "leg_px", "torso_px", "view_ratio",
         "trunk_deg", "knee_deg", "travel_L", "ok", "hip_x", "ankle_x",
         "phase", "t_present", "t_upright",
@@ -55,6 +55,7 @@ class Core:
         self.height_px = float(height_px)
         self.t_prev = -1e300
         self.side_l = self.side_r = 0.0  # decayed sums of left / right leg-and-torso scores
+        self.near_left = True
         self.facing_acc = 0.0
         self.facing = 1  # +1 faces image-right
         self.leg_px = 0.0  # L, calibrated on standing frames; 0 = unknown
@@ -91,7 +92,7 @@ class Core:
         self.t_prev = t
         self._vote_side(v, dt)
         tr = self.tracks
-        fuse_and_filter(tr, v, t, self.width_px, self.height_px, self.side_l >= self.side_r, self._scale(), self.s)
+        fuse_and_filter(tr, v, t, self.width_px, self.height_px, self.near_left, self._scale(), self.s)
         if tr.n_reinit >= 2:
             self.leg_px = self.torso_px = 0.0  # a camera cut or another body: measure anew
         self._quantities(v, t, dt)
@@ -120,6 +121,10 @@ class Core:
                 sr += s
         self.side_l = self.side_l * a + sl
         self.side_r = self.side_r * a + sr
+        if self.near_left and self.side_r > self.s.side_switch_ratio * self.side_l:
+            self.near_left = False
+        elif not self.near_left and self.side_l > self.s.side_switch_ratio * self.side_r:
+            self.near_left = True
 
     def _vote_facing(self, v: list[float], dt: float, knee_side: float) -> None:
         """Facing = nose ahead of the ears, chest ahead of the hips in a hinge, knees bending forward."""
@@ -165,10 +170,16 @@ class Core:
             rise = hy - sy  # image y grows downwards
             horiz = abs(sx - hx)
             torso_px = math.hypot(horiz, rise)
-            if self.view_ratio > self.s.side_view_max and self.torso_px > 0.0:
-                # Turned away from side-on: the vertical drop of the chest still shows the lean.
-                horiz = max(horiz, math.sqrt(max(self.torso_px * self.torso_px - rise * rise, 0.0)))
-            self.trunk_deg = math.atan2(horiz, rise) * DEG
+            trunk = math.atan2(horiz, rise) * DEG
+            oblique = (self.view_ratio - self.s.oblique_view_ratio) / self.s.oblique_view_ratio
+            if self.torso_px > 0.0 and oblique > 0.0:
+                # Turned from side-on, the horizontal part shrinks with cos(yaw) but the chest's drop
+                # does not: trust the drop where it is precise (well away from upright).
+                drop = math.acos(max(-1.0, min(1.0, rise / self.torso_px))) * DEG
+                if drop > trunk:
+                    w = min(max((drop - 20.0) / 20.0, 0.0), 1.0) * min(oblique, 1.0)
+                    trunk += w * (drop - trunk)
+            self.trunk_deg = trunk
         knee_side = 0.0
         leg_px = 0.0
         if hip_fresh and knee_fresh and ankle_fresh:
@@ -264,7 +275,8 @@ class Core:
             ev |= self._top(t)
         elif phase == PH_ASCENT:
             if self._standing():
-                self._lockout(t)
+                if t - self.t_bottom >= self.s.min_ascent_s:
+                    self._lockout(t)
                 self._at_top(t)
                 ev |= self._set_phase(PH_TOP)
         else:
@@ -294,7 +306,7 @@ class Core:
             )
             if walked:
                 self.pend = 0
-            elif t - self.pend_t_lockout >= self.s.confirm_s:
+            elif t - self.pend_t_lockout >= (self.s.first_confirm_s if self._opens_set() else self.s.confirm_s):
                 ev |= self._confirm()
         if trunk > self.s.hinge_deg:
             if self.pend:
@@ -323,6 +335,9 @@ class Core:
         if real and trunk < self.max_trunk_deg - self.s.ascent_drop_deg:
             if self.t_bottom < 0.0:
                 self.t_bottom = self.t_progress
+            if self.t_bottom - self.t_onset < self.s.min_descent_s:
+                self._at_top(t)  # too fast to be a lift: a glitch of the keypoints
+                return self._set_phase(PH_TOP)
             return self._set_phase(PH_ASCENT)
         if trunk < self.s.top_deg:
             self._at_top(t)  # a partial dip: back at the top without a real bottom
@@ -348,10 +363,14 @@ class Core:
         self.pend_ankle_x = self.ankle_x
         self.pend = int(abs(self.ankle_x - self.ankle_x_onset) <= self.s.walk_L * self._scale())
 
+    def _opens_set(self) -> int:
+        """Whether the pending rep would be the first of a set."""
+        return not self.set_active or self.pend_t_start - self.set_t_end > self.s.set_rest_s
+
     def _confirm(self) -> int:
         ev = 0
         self.pend = 0
-        if self.set_active and self.pend_t_start - self.set_t_end > self.s.set_rest_s:
+        if self.set_active and self._opens_set():
             ev |= self._end_set()
         if not self.set_active:
             self.set_active = 1

@@ -54,7 +54,7 @@ def grade_rep(trace: F64, t_start: float, t_bottom: float, s: HingeSettings) -> 
     around = Descent.cut(trace, t_start - half, t_start + half)
     d = Descent.cut(trace, t_start, t_bottom)
     if len(d.t) == 0 or np.mean(d.has(OK_SIDE)) < 0.5:
-        reason = "not side-on: film from the side to grade this key" if len(d.t) else "no frames in the descent"
+        reason = NOT_SIDE_ON if len(d.t) else "no frames in the descent"
         return {
             "unlock_knees": KeyGrade(None, None, CUE_UNLOCK, reason=reason),
             "hips_back_chest_down": KeyGrade(None, None, CUE_TOGETHER, reason=reason),
@@ -91,15 +91,24 @@ def _grade_path(d: Descent, knee0: float | None, s: HingeSettings) -> dict[str, 
             "knees_after_hips": KeyGrade(None, None, CUE_WALL, reason=why),
         }
     t, phi, dd = d.t[both], d.trunk[both], d.travel[both]
-    phi0, d0 = float(phi[0]), float(dd[0])
+    d0 = float(np.median(dd[t <= t[0] + s.onset_window_s]))
     travel = float(np.max(dd)) - d0
     if travel >= s.min_hip_travel_L:
         i_wall = int(np.argmax(dd >= d0 + s.wall_frac * travel))
-    else:
-        i_wall = len(t) - 1  # no wall point: judge the whole descent
-    keys = {"hips_back_chest_down": grade_together(phi[: i_wall + 1], dd[: i_wall + 1], travel, s)}
-    keys["knees_after_hips"] = grade_knees_after(d, float(t[i_wall]), knee0, s)
-    return keys
+        t_wall = float(t[i_wall])
+    else:  # the hips never left: no wall point; the knees start bending wherever they do
+        i_wall = len(t) - 1
+        t_wall = _knees_start(d, knee0, s) if knee0 is not None else float(t[-1])
+    together = grade_together(phi[: i_wall + 1], dd[: i_wall + 1], travel, s)
+    # An arched hinge brings the chest down after the hips stop: that is its own fault, not a reach.
+    knees = grade_knees_after(d, t_wall, knee0, s, judge_reach=together.fault != "arched")
+    return {"hips_back_chest_down": together, "knees_after_hips": knees}
+
+
+def _knees_start(d: Descent, knee0: float, s: HingeSettings) -> float:
+    """When the knee flexion first exceeds its onset value by knee_moving_deg (the descent's end if never)."""
+    moving = d.has(OK_KNEE) & (d.knee - knee0 > s.knee_moving_deg)
+    return float(d.t[np.argmax(moving)]) if moving.any() else float(d.t[-1])
 
 
 def grade_together(phi: F64, dd: F64, travel_L: float, s: HingeSettings) -> KeyGrade:
@@ -120,22 +129,28 @@ def grade_together(phi: F64, dd: F64, travel_L: float, s: HingeSettings) -> KeyG
     return KeyGrade(True, round(gap, 3), CUE_TOGETHER)
 
 
-def grade_knees_after(d: Descent, t_wall: float, knee0: float | None, s: HingeSettings) -> KeyGrade:
-    """Key 3: no knee bend before the wall point; after it, only the knees (on the wall)."""
+def grade_knees_after(d: Descent, t_wall: float, knee0: float | None, s: HingeSettings, judge_reach: bool = True) -> KeyGrade:
+    """Key 3: no knee bend before the wall point; after it, only the knees, with the hips on the wall.
+
+    early knee bend: flexion at the wall point minus at onset (deg); back reach: trunk tipping
+    between the wall point and the knees starting to bend (deg); leaving the wall: hip travel
+    lost from the wall point to the bottom (L).
+    """
     kn = d.has(OK_KNEE)
     if knee0 is None or np.mean(kn) < s.min_coverage or kn.sum() < 3:
         return KeyGrade(None, None, CUE_WALL, reason="knees not visible enough in the descent")
-    before = kn & (d.t <= t_wall)
-    after = kn & (d.t >= t_wall)
-    at_wall = kn & (np.abs(d.t - t_wall) <= s.onset_window_s)
-    knee_wall = float(np.median(d.knee[at_wall])) if at_wall.any() else float(d.knee[before][-1] if before.any() else knee0)
+    knee_wall = _near(d, d.knee, kn, t_wall, s)
     early = knee_wall - knee0
-    tw = d.has(OK_TRUNK | OK_TRAVEL) & (d.t >= t_wall)
-    trunk_wall = _near(d, d.trunk, d.has(OK_TRUNK), t_wall, s)
-    travel_wall = _near(d, d.travel, d.has(OK_TRAVEL), t_wall, s)
-    bend_after = float(np.max(d.knee[after]) - knee_wall) if after.any() else 0.0
-    reach = float(np.max(d.trunk[tw]) - trunk_wall) - s.back_reach_knee_ratio * max(bend_after, 0.0) if tw.any() else 0.0
-    leave = float(travel_wall - np.min(d.travel[tw])) if tw.any() else 0.0
+    trunk_ok, travel_ok = d.has(OK_TRUNK), d.has(OK_TRAVEL)
+    reach = leave = 0.0
+    if judge_reach and trunk_ok.any():
+        moving = kn & (d.t > t_wall) & (d.knee - knee_wall > s.knee_moving_deg)
+        t_knees = float(d.t[np.argmax(moving)]) if moving.any() else float(d.t[-1])
+        still = trunk_ok & (d.t >= t_wall) & (d.t <= t_knees)
+        if still.any():
+            reach = float(np.max(d.trunk[still])) - _near(d, d.trunk, trunk_ok, t_wall, s)
+    if travel_ok.any():
+        leave = _near(d, d.travel, travel_ok, t_wall, s) - _near(d, d.travel, travel_ok, float(d.t[-1]), s)
     # The worst fault relative to its own threshold names the grade.
     scores = {
         "early_knee_bend": (early / s.early_knee_deg, early, CUE_EARLY),

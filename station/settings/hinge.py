@@ -27,9 +27,10 @@ class HingeSettings:
     euro_min_cutoff_hz: float = 1.2  # One Euro filter at rest: removes pixel jitter, keeps the ~0.3-1 Hz motion of a rep (lag ~0.13 s)
     euro_beta: float = 1.5  # cutoff rises by this many Hz per L/s of joint speed, so fast pulls are not smeared
     euro_d_cutoff_hz: float = 1.0  # smoothing of the speed estimate that drives the adaptive cutoff (One Euro paper default)
-    near_pref_L: float = 0.1  # prefer the near-side label unless the far-side label lies this much closer to the track (an L/R swap)
+    oblique_view_ratio: float = 0.2  # from this view ratio (~15° of yaw) the chest's drop, which no yaw foreshortens, supplements the trunk angle, fully from twice it; side-on (~0.1) the noisier drop is left out
+    side_switch_ratio: float = 1.25  # the far side takes over as near only when its windowed scores beat the near side's by 25 %: no flapping seen from the front, where both sides score alike
     leg_calib_s: float = 1.0  # leg length L and torso length follow standing frames with this time constant
-    side_view_max: float = 0.35  # shoulder+hip left-right spread / torso length above this = not side-on (~>25° of yaw: shoulders ~0.8 torso wide): keys become null
+    side_view_max: float = 0.55  # left-right spread of shoulders and hips / torso length grows as sin(yaw), ~0.7 seen from the front: above 0.55 (~50° of yaw) hip travel is too foreshortened to grade, keys become null
 
     # --- phases, reps and sets -----------------------------------------------------------
     top_deg: float = 20.0  # trunk at or below this = lockout/standing (real lockouts read 0-10°; +10° for lean, lag and noise)
@@ -40,8 +41,11 @@ class HingeSettings:
     knee_bend_deg: float = 15.0  # knees bent this much beyond their flexion at hinge onset = knee-bend phase
     bottom_still_s: float = 0.25  # descent with no new depth (±1°) for this long = bottom (a floor pause or an RDL turn)
     onset_margin_deg: float = 3.0  # hinge onset = last moment the trunk was within this of its lockout angle (above jitter)
+    min_descent_s: float = 0.3  # onset to bottom faster than this is a glitch, not a lift: a bar falling freely from hips to floor takes ~0.32 s
+    min_ascent_s: float = 0.3  # bottom to lockout faster than this is a glitch: even explosive pulls take ~0.5 s
     top_enter_s: float = 0.3  # standing upright this long before a lifter counts as present at the top
-    confirm_s: float = 0.8  # a rep counts once the feet stay put this long after lockout (or the next rep begins): a plate pick-up ends in walking off
+    confirm_s: float = 0.8  # a rep counts once the feet stay put this long after lockout (or the next rep begins)
+    first_confirm_s: float = 2.5  # ... but a set's first rep waits longer: bending once for a plate and walking off starts the walk within ~2 s of standing up
     walk_L: float = 0.3  # ankles travelling this far during a rep or its confirmation = walking, not lifting (a step is ~0.7 L)
     set_rest_s: float = 30.0  # HINGE_SPEC: a rest longer than ~30 s ends the set
     set_leave_s: float = 5.0  # lifter gone this long ends the set at once (longer than a camera cut or a walk behind the rack)
@@ -50,13 +54,13 @@ class HingeSettings:
     unlock_min_deg: float = 8.0  # key 1: knee flexion at hinge onset must exceed this (HINGE_SPEC ~8°; soft knee 10-25°, locked ~0°)
     onset_window_s: float = 0.2  # key 1: knee flexion at onset is the median over this window around onset (~2 frames at 8 fps)
     wall_frac: float = 0.9  # key 2/3: the wall point is where hip travel first reaches 90% of its maximum (the flat top of d is noisy)
-    min_hip_travel_L: float = 0.1  # key 2: hips must really travel back, ≥ 0.1 L (HINGE_SPEC); bending over feet moves them ~0
+    min_hip_travel_L: float = 0.07  # key 2: hips must really travel back (HINGE_SPEC ~0.1 L): bending over the feet moves them ≤ 0.04 L, even locked legs hinge ≥ 0.1 L; 0.07 L (~6 cm) also survives a 30° oblique view
     sync_max_gap: float = 0.25  # key 2: mean gap between the normalised progress of hips-back and chest-down; 0.25 = a quarter of the movement out of step
     min_wall_trunk_deg: float = 20.0  # key 2: by the wall point the chest must have come down at least this much (hips back with chest up = arched)
     early_knee_deg: float = 15.0  # key 3: knee flexion growing more than this before the wall point = squatting the hinge (2x soft-knee noise)
-    back_reach_deg: float = 15.0  # key 3: trunk tipping further than this after the wall point beyond what the knee bend explains = reaching with the back
-    back_reach_knee_ratio: float = 0.5  # key 3: sliding down the wall tips the trunk ~0.3-0.5° per degree of knee bend; more is the back
-    leave_wall_L: float = 0.1  # key 3: hips drifting forward more than this while the knees bend = leaving the wall (~9 cm)
+    back_reach_deg: float = 15.0  # key 3: trunk tipping more than this after the wall point before the knees bend = reaching with the back (the lumbar spine only has ~15° to give, seed)
+    knee_moving_deg: float = 8.0  # key 3: knee flexion this far beyond its wall-point value = the knees have started bending (above filtered noise ~3°)
+    leave_wall_L: float = 0.07  # key 3: hips drifting forward more than this while the knees bend = leaving the wall (~6 cm: twice MoveNet's hip noise, half a real drift)
     min_coverage: float = 0.35  # a key is judged only if at least this share of the descent's frames measured it (bad clips: chain in 36-50%)
 
 
