@@ -42,7 +42,7 @@ unit_path=$root/etc/systemd/system/station.service
 service_user=station
 
 pi_apt=(python3-picamera2 python3-numpy python3-lgpio python3-venv python3-dev gcc curl ca-certificates)
-dev_apt=(python3-venv python3-dev gcc curl ca-certificates chromium mosquitto shellcheck valgrind systemd)
+dev_apt=(python3-venv python3-dev gcc curl ca-certificates chromium mosquitto openssl shellcheck valgrind systemd)
 
 say() { printf '==> %s\n' "$*"; }
 done_say() { [ "$dry_run" -eq 1 ] || say "$@"; }  # reports a change, which a dry run did not make
