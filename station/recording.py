@@ -52,7 +52,8 @@ def validate(keypoints: np.ndarray, t: np.ndarray, width: int, height: int, wher
 def load(path: Path) -> Recording:
     """Read and validate a recording; every problem is one RecordingError line."""
     try:
-        with np.load(path, allow_pickle=False) as data:
+        # Open the file ourselves: np.load leaks its handle when a zip header is corrupt.
+        with path.open("rb") as fh, np.load(fh, allow_pickle=False) as data:
             missing = [k for k in ("keypoints", "t", "width", "height") if k not in data.files]
             if missing:
                 raise RecordingError(f"{path}: missing array(s) {', '.join(missing)}; see HINGE_SPEC 'Interchange format'")
@@ -60,8 +61,10 @@ def load(path: Path) -> Recording:
             width, height = data["width"], data["height"]
     except FileNotFoundError:
         raise RecordingError(f"{path}: no such file") from None
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+    except (OSError, zipfile.BadZipFile, EOFError) as exc:
         raise RecordingError(f"{path}: not a readable .npz recording ({exc})") from None
+    except ValueError:
+        raise RecordingError(f"{path}: not a .npz recording (expected a zip of arrays; see HINGE_SPEC)") from None
     if width.shape != () or height.shape != () or not np.issubdtype(width.dtype, np.integer) or not np.issubdtype(height.dtype, np.integer):
         raise RecordingError(f"{path}: 'width' and 'height' must be integer scalars")
     validate(keypoints, t, int(width), int(height), where=str(path))
