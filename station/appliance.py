@@ -57,6 +57,30 @@ def usable_state_dir(config: Config, allow_temp: bool) -> Path:
     return Path(tempfile.mkdtemp(prefix="station-demo-"))
 
 
+def _metrics() -> tuple[Any, list[Any]]:
+    """Prometheus metrics and their /metrics blueprint, when prometheus-client is installed."""
+    try:
+        from station.metrics import MetricsSink, metrics_blueprint
+    except ImportError:  # the [metrics] extra is optional on a station
+        return None, []
+    sink = MetricsSink()
+    return sink, [metrics_blueprint(sink.registry)]
+
+
+def _feed(config: Config, metrics: Any) -> Any:
+    """The MQTT feed when [mqtt] enabled is true (its health is exported with the metrics)."""
+    if not config.mqtt.enabled:
+        return None
+    from station.publish.publisher import publisher_from_settings
+
+    feed = publisher_from_settings(config.mqtt)
+    if feed is not None and metrics is not None:
+        from station.metrics import FeedCollector
+
+        metrics.registry.register(FeedCollector(feed.status))
+    return feed
+
+
 class Appliance:
     """Owns every running part; `run()` blocks until a signal or the end of the source."""
 
@@ -79,32 +103,54 @@ class Appliance:
 
         self.config = config
         self.name = name
+        self.history: Any = None
+        self.leds: Any = None
+        self.feed: Any = None
+        self.server: WebServer | None = None
         self.hub = StatusHub(
             max_streams=config.web.max_streams,
             show_camera=config.web.show_camera,
             disk_path=state_dir,
             min_score=config.hinge.min_score,
+            health_sources=[self._feed_health],
         )
         self.hub.set_health(**(health or {}))
-        self.history: Any = None
-        self.leds: Any = None
-        self.server: WebServer | None = None
+        self.metrics, blueprints = _metrics()
         try:
             self.history = History(state_dir, config.store)
             self.hub.set_finished_sets(history_sets(self.history.sets_today()))
             self.leds = self._make_leds(pin_factory)
+            self.feed = _feed(config, self.metrics)
             if config.web.enabled:
-                app = create_app(self.hub, history=self.history, settings=config.web)
+                app = create_app(self.hub, history=self.history, settings=config.web, extra_blueprints=blueprints)
                 self.server = WebServer(app, config.web.host, config.web.port, config.web.max_streams)
         except BaseException:
             self._close_parts(source)  # a GPIO or port error must not leave the camera or database open
             raise
-        sinks: list[Sink] = [s for s in (self.leds, self.history, *extra_sinks) if s is not None]
-        self.pipeline = Pipeline(source, detector_factory, self.hub, sinks, pose_model=pose_model, leds=self.leds)
+        listeners = [self.leds.set_status] if self.leds is not None else []
+        if self.feed is not None:
+            listeners.append(self.feed.set_state)
+        sinks: list[Sink] = [s for s in (self.leds, self.history, self.feed, self.metrics, *extra_sinks) if s is not None]
+        self.pipeline = Pipeline(
+            source,
+            detector_factory,
+            self.hub,
+            sinks,
+            pose_model=pose_model,
+            leds=self.leds,
+            metrics=self.metrics,
+            state_listeners=listeners,
+        )
         self._stop = threading.Event()
 
+    def _feed_health(self) -> dict[str, Any]:
+        if self.feed is None:
+            return {}
+        status = self.feed.status()
+        return {"feed": {"connected": status.connected, "reason": status.reason, "queued": status.queued}}
+
     def _close_parts(self, source: Iterable[Frame | KeypointFrame]) -> None:
-        for part in (self.leds, self.history, source):
+        for part in (self.feed, self.leds, self.history, source):
             close = getattr(part, "close", None)
             if close is not None:
                 close()

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from station import systemd
+from station.errors import CameraError, StorageError
 from station.hw.latest import LatestFrame
 from station.status import StatusHub
 from station.types import Event, Frame, KeypointFrame, Keypoints, RepCompleted
@@ -75,13 +76,17 @@ class Pipeline:
         sinks: Sequence[Sink] = (),
         pose_model: Any = None,
         leds: Any = None,
+        metrics: Any = None,
+        state_listeners: Sequence[Callable[..., None]] = (),
     ) -> None:
         self.source = source
         self.detector_factory = detector_factory
         self.hub = hub
         self.sinks = list(sinks)
         self.pose_model = pose_model
-        self.leds = leds
+        self.leds = leds  # its snapshot() is drawn on the page
+        self.metrics = metrics  # station.metrics.MetricsSink: per-frame observations
+        self.state_listeners = list(state_listeners)  # told "idle" / "tracking" / "fault" on change
         self.frames_processed = 0
         self.error: BaseException | None = None
         self._detector: Detector | None = None
@@ -90,7 +95,9 @@ class Pipeline:
         self._frames: LatestFrame | None = None
         self._thread = threading.Thread(target=self._run, name="pipeline", daemon=True)
         self._status_at = float("-inf")
-        self._led_status = ""
+        self._state = ""
+        self._dropped_reported = 0
+        self._last_frame_at = time.monotonic()
 
     def start(self) -> None:
         self._frames = LatestFrame(self.source)
@@ -125,12 +132,15 @@ class Pipeline:
                 if item is None:
                     if self._frames.exhausted:
                         break
+                    self.hub.set_health(camera_stalled_s=round(time.monotonic() - self._last_frame_at))
                     continue
                 self._process(item)
         except BaseException as exc:  # noqa: BLE001 - reported by the command that owns the pipeline
             self.error = exc
+            if isinstance(exc, CameraError) and self.metrics is not None:
+                self.metrics.camera_error()
             self.hub.set_fault(str(exc) or type(exc).__name__)
-            self._set_led_status("fault")
+            self._announce_state("fault")
         finally:
             self._frames.close()
             self._finish()
@@ -147,7 +157,13 @@ class Pipeline:
         if self._detector is None:
             self._detector = self.detector_factory(item.width_px, item.height_px)
         self._last_t_s = item.t_s
-        self._dispatch(self._detector.update(keypoints, item.t_s))
+        t0 = time.perf_counter()
+        events = self._detector.update(keypoints, item.t_s)
+        detector_ms = (time.perf_counter() - t0) * 1e3
+        self._dispatch(events)
+        if self._last_frame_at < time.monotonic() - 2 * FRAME_WAIT_S:
+            self.hub.set_health(camera_stalled_s=None)
+        self._last_frame_at = time.monotonic()
         self.hub.update_frame(
             keypoints,
             item.width_px,
@@ -158,8 +174,12 @@ class Pipeline:
             image_rgb=None if isinstance(item, KeypointFrame) else item.image_rgb,
         )
         self.frames_processed += 1
+        if self.metrics is not None:
+            self.metrics.observe_frame(inference_ms, detector_ms)
+            self.metrics.dropped(self.dropped_frames - self._dropped_reported)
+            self._dropped_reported = self.dropped_frames
         state = self.hub.state
-        self._set_led_status("tracking" if state == "tracking" else "fault" if state == "fault" else "idle")
+        self._announce_state(state)
         if self.leds is not None:
             self.hub.set_leds(self.leds.snapshot())
         systemd.notify_watchdog()
@@ -174,13 +194,20 @@ class Pipeline:
                     message = f"{type(sink).__name__}: {exc}"
                     print(f"station: {message}", file=sys.stderr)
                     self.hub.set_fault(message)
+                    if isinstance(exc, StorageError) and self.metrics is not None:
+                        self.metrics.history_write_failed()
             if isinstance(event, RepCompleted):
                 self._status_at = float("-inf")  # a new rep is worth a status line at once
 
-    def _set_led_status(self, status: str) -> None:
-        if self.leds is not None and status != self._led_status:
-            self._led_status = status
-            self.leds.set_status(status)
+    def _announce_state(self, state: str) -> None:
+        if state == self._state or state not in ("idle", "tracking", "fault"):
+            return
+        self._state = state
+        for listener in self.state_listeners:
+            try:
+                listener(state)
+            except Exception as exc:  # noqa: BLE001 - a status light must not stop the counting
+                print(f"station: state listener failed: {exc}", file=sys.stderr)
 
     def _report_status(self, state: str) -> None:
         now = time.monotonic()

@@ -52,6 +52,7 @@ class StatusHub:
         show_camera: bool = False,
         disk_path: Path | None = None,
         min_score: float = 0.3,
+        health_sources: Iterable[Callable[[], dict[str, Any]]] = (),
         wall_clock: Callable[[], float] = time.time,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -77,6 +78,7 @@ class StatusHub:
         self._min_score = min_score
         self._disk_path = disk_path
         self._system: dict[str, Any] = {}
+        self._health_sources = list(health_sources)  # e.g. the MQTT feed's state, read at most every 2 s
         self._system_at = float("-inf")
         self._streams = 0
         self._max_streams = max_streams
@@ -243,6 +245,8 @@ class StatusHub:
         now = self._clock()
         if now - self._system_at >= SYSTEM_HEALTH_EVERY_S:
             self._system = system_health(self._disk_path)
+            for source in self._health_sources:
+                self._system.update(source())
             self._system_at = now
         return self._system
 

@@ -29,7 +29,8 @@ from station.hinge import PhaseDetector, analyze
 from station.hw.leds import Indicators
 from station.hw.pose import load_pose_model
 from station.hw.sources import RecordingSource, read_image
-from station.pipeline import Paced, Pipeline
+from station.metrics import MetricsSink
+from station.pipeline import Paced, Pipeline, Sink
 from station.recording import Recording, save
 from station.settings.leds import LedSettings
 from station.settings.store import StoreSettings
@@ -119,11 +120,15 @@ def test_a_recording_reaches_every_sink_and_they_are_closed(tmp_path: Path, watc
         detectors.append(Traced(width_px, height_px))
         return detectors[-1]
 
-    pipeline = Pipeline(Paced(RecordingSource(path), speed=10), factory, hub, [leds, history, collect], leds=leds)
+    metrics = MetricsSink()
+    sinks: list[Sink] = [leds, history, metrics, collect]
+    pipeline = Pipeline(Paced(RecordingSource(path), speed=10), factory, hub, sinks, leds=leds, metrics=metrics)
     pipeline.start()
     assert pipeline.wait(30)
     assert pipeline.error is None
     assert len(collect.reps()) == true_reps
+    assert metrics.registry.get_sample_value("station_frames_total") == pipeline.frames_processed
+    assert metrics.registry.get_sample_value("station_reps_total") == true_reps
     assert isinstance(collect.events[-1], SetEnded)  # no walk-out: finish() closed the set
     assert collect.closed and not leds.snapshot()  # sinks closed: LEDs released
     snap = hub.snapshot()
@@ -185,7 +190,7 @@ def test_a_camera_error_ends_in_fault_with_sinks_closed() -> None:
 
     hub, collect = StatusHub(), Collect()
     leds = Indicators(LedSettings(), pin_factory=MockFactory())
-    pipeline = Pipeline(camera(), PhaseDetector, hub, [leds, collect], leds=leds)
+    pipeline = Pipeline(camera(), PhaseDetector, hub, [leds, collect], leds=leds, state_listeners=[leds.set_status])
     pipeline.start()
     assert pipeline.wait(10)
     assert isinstance(pipeline.error, CameraError)
@@ -247,6 +252,9 @@ def test_sigterm_stops_a_real_station_demo_cleanly(tmp_path: Path, watchdog: lis
                 break
             time.sleep(0.2)
         assert status["set"]["reps"] >= 1, status  # type: ignore[index]
+        with urllib.request.urlopen(url + "metrics", timeout=5) as response:
+            exported = response.read().decode()
+        assert re.search(r"^station_reps_total [1-9]", exported, re.M), exported[:500]
     finally:
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=20)

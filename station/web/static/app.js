@@ -202,6 +202,12 @@
     if (h.cpu_temp_c !== null && h.cpu_temp_c !== undefined) {
       rows.push(["CPU", `${h.cpu_temp_c.toFixed(0)} °C`, h.cpu_temp_c >= 80 ? "bad" : h.cpu_temp_c >= 70 ? "warn" : ""]);
     }
+    if (h.camera_stalled_s) rows[2] = ["Camera", `${h.camera}: no frames for ${h.camera_stalled_s} s`, "bad"];
+    if (h.feed) {
+      const f = h.feed;
+      rows.push(["Fleet feed", f.connected ? `connected${f.queued ? ` · ${f.queued} queued` : ""}`
+        : `offline${f.reason ? `: ${f.reason}` : ""}${f.queued ? ` · ${f.queued} queued` : ""}`, f.connected ? "" : "warn"]);
+    }
     if (h.throttled) {
       rows.push(["Throttling", h.throttled.length ? h.throttled.join(", ") : "none", h.throttled.length ? "warn" : ""]);
     }

@@ -5,7 +5,6 @@
 
 // Bones in MoveNet order; the side picks the colour (near and far limbs look different side-on).
 const BONES = [
-  [0, 1, "c"], [0, 2, "c"], [1, 3, "c"], [2, 4, "c"],
   [5, 6, "c"], [11, 12, "c"], [5, 11, "l"], [6, 12, "r"],
   [5, 7, "l"], [7, 9, "l"], [6, 8, "r"], [8, 10, "r"],
   [11, 13, "l"], [13, 15, "l"], [12, 14, "r"], [14, 16, "r"],
@@ -14,6 +13,8 @@ const COLOURS = { l: "#4fc3f7", r: "#ffb74d", c: "#dfe3e8" };
 const VIEW_MEMORY_MS = 4000; // the view covers the lifter's last 4 s: steady through a rep
 const MARGIN = 0.18; // room around the lifter, as a fraction of the view
 const MIN_POINTS = 5;
+const FAINT_SCORE = 0.12; // below this a joint is not drawn at all; up to min_score it is drawn faint
+const HEAD = [0, 1, 2, 3, 4];
 
 class StickFigure {
   constructor(canvas, glideMs) {
@@ -42,6 +43,8 @@ class StickFigure {
   prepare(pose, now) {
     const points = pose.keypoints.map(([y, x, s]) => [x * pose.width, y * pose.height, s]);
     const seen = points.map((p) => p[2] >= pose.min_score);
+    // Opacity per joint: trusted joints solid, doubtful ones (shins behind plates) faint.
+    const alpha = points.map((p) => (p[2] < FAINT_SCORE ? 0 : Math.min(1, 0.2 + 0.8 * (p[2] / pose.min_score) ** 2)));
     const visible = points.filter((_, i) => seen[i]);
     if (visible.length >= MIN_POINTS) {
       const xs = visible.map((p) => p[0]);
@@ -49,7 +52,7 @@ class StickFigure {
       this.boxes.push([now, Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)]);
     }
     this.boxes = this.boxes.filter((b) => now - b[0] <= VIEW_MEMORY_MS);
-    return { points, seen, enough: visible.length >= MIN_POINTS, view: this.view(pose) };
+    return { points, seen, alpha, enough: visible.length >= MIN_POINTS, view: this.view(pose) };
   }
 
   view(pose) {
@@ -102,7 +105,7 @@ class StickFigure {
     if (shown && shown !== this.to) this.request(); // still gliding
   }
 
-  skeleton({ points, seen, view }, w, h) {
+  skeleton({ points, seen, alpha, view }, w, h) {
     const ctx = this.ctx;
     const [vx0, vy0, vx1, vy1] = view;
     const k = Math.min(w / (vx1 - vx0), h / (vy1 - vy0));
@@ -111,34 +114,73 @@ class StickFigure {
     const xy = (p) => [ox + k * p[0], oy + k * p[1]];
     const feet = [15, 16].filter((i) => seen[i]).map((i) => xy(points[i])[1]);
     if (feet.length) {
+      const floor = Math.max(...feet) + Math.max(4, 0.012 * h);
       ctx.strokeStyle = "#2f3642";
       ctx.lineWidth = Math.max(2, 0.006 * h);
       ctx.beginPath();
-      ctx.moveTo(0, Math.max(...feet) + ctx.lineWidth * 2);
-      ctx.lineTo(w, Math.max(...feet) + ctx.lineWidth * 2);
+      ctx.moveTo(0, floor);
+      ctx.lineTo(w, floor);
       ctx.stroke();
     }
     ctx.lineCap = "round";
     ctx.lineWidth = Math.max(3, 0.022 * Math.min(w, h));
-    for (const [a, b, side] of BONES) {
-      if (!seen[a] || !seen[b]) continue;
-      const [ax, ay] = xy(points[a]);
-      const [bx, by] = xy(points[b]);
-      ctx.strokeStyle = COLOURS[side];
+    const line = (a, b, colour, opacity) => {
+      if (opacity <= 0) return;
+      ctx.globalAlpha = opacity;
+      ctx.strokeStyle = colour;
       ctx.beginPath();
-      ctx.moveTo(ax, ay);
-      ctx.lineTo(bx, by);
+      ctx.moveTo(...a);
+      ctx.lineTo(...b);
       ctx.stroke();
+    };
+    for (const [a, b, side] of BONES) {
+      line(xy(points[a]), xy(points[b]), COLOURS[side], Math.min(alpha[a], alpha[b]));
     }
-    ctx.fillStyle = "#ffffff";
     const radius = ctx.lineWidth * 0.75;
+    ctx.fillStyle = "#ffffff";
     points.forEach((p, i) => {
-      if (!seen[i] || (i > 0 && i < 5)) return; // eyes and ears clutter a small head
+      if (i < 5 || alpha[i] <= 0) return;
       const [x, y] = xy(p);
+      ctx.globalAlpha = alpha[i];
       ctx.beginPath();
-      ctx.arc(x, y, i === 0 ? radius * 2.4 : radius, 0, 2 * Math.PI);
+      ctx.arc(x, y, radius, 0, 2 * Math.PI);
       ctx.fill();
     });
+    this.head(points, seen, xy, k);
+    ctx.globalAlpha = 1;
+  }
+
+  /* One circle for the head (centred on the face points seen) and a neck to the shoulders. */
+  head(points, seen, xy, k) {
+    const face = HEAD.filter((i) => seen[i]);
+    if (!face.length) return;
+    const ctx = this.ctx;
+    const cx = face.reduce((s, i) => s + points[i][0], 0) / face.length;
+    const cy = face.reduce((s, i) => s + points[i][1], 0) / face.length;
+    const shoulders = [5, 6].filter((i) => seen[i]);
+    const hips = [11, 12].filter((i) => seen[i]);
+    let r = 0; // without a torso the head is drawn at its smallest size
+    if (shoulders.length && hips.length) {
+      const sx = shoulders.reduce((s, i) => s + points[i][0], 0) / shoulders.length;
+      const sy = shoulders.reduce((s, i) => s + points[i][1], 0) / shoulders.length;
+      const hx = hips.reduce((s, i) => s + points[i][0], 0) / hips.length;
+      const hy = hips.reduce((s, i) => s + points[i][1], 0) / hips.length;
+      r = 0.2 * Math.hypot(sx - hx, sy - hy); // a head is about a fifth of the torso's length across
+      ctx.globalAlpha = 1;
+      ctx.strokeStyle = COLOURS.c;
+      ctx.beginPath();
+      ctx.moveTo(...xy([sx, sy]));
+      ctx.lineTo(...xy([cx, cy]));
+      ctx.stroke();
+    }
+    const [x, y] = xy([cx, cy]);
+    ctx.globalAlpha = 1;
+    ctx.fillStyle = "#12151b";
+    ctx.strokeStyle = COLOURS.c;
+    ctx.beginPath();
+    ctx.arc(x, y, Math.max(r * k, ctx.lineWidth * 1.6), 0, 2 * Math.PI);
+    ctx.fill();
+    ctx.stroke();
   }
 
   caption(text, w, h, scale) {
