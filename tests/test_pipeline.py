@@ -303,3 +303,20 @@ def test_bad_options_are_one_line_errors(tmp_path: Path, args: list[str], status
     assert done.returncode == status, done.stderr
     assert re.search(message, done.stderr) and "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_configuration_layers_reach_the_page_and_sigint_stops(tmp_path: Path) -> None:
+    config = tmp_path / "layers.toml"
+    config.write_text('[web]\ntitle = "From the file"\nupdate_hz = 1.0\ncamera_hz = 0.5\n')
+    env = station_env(tmp_path, STATION_WEB__TITLE='"From the environment"', STATION_WEB__CAMERA_HZ="0.25")
+    proc, url = start_station(["demo", "--config", str(config), "--port", "0", "--set", "web.title=From a flag"], env)
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            page = response.read().decode()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=20)
+    assert "<title>From a flag</title>" in page  # flag > environment > file
+    assert 'data-update-hz="1.0"' in page  # file > packaged default
+    assert 'data-camera-hz="0.25"' in page  # environment > file
+    assert proc.returncode == 0 and "stopped after" in err

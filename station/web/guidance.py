@@ -22,12 +22,16 @@ EDGE_FRACTION = 0.02  # a confident point within 2% of the top or bottom edge is
 # |left-right| spread of shoulders and hips over the torso length: ~0.1 side-on, ~0.7 face-on,
 # ~0.35 at 30 degrees off (still gradable, HINGE_SPEC); above 0.45 the view is no longer side-on.
 SIDE_ON_MAX_SPREAD = 0.45
-SMALL_FRACTION = 0.3  # a lifter spanning less than 30% of the frame has too few pixels per joint
+# Shoulder-hip-knee-ankle chain length over the frame's short side. The chain is ~0.8 of a
+# standing lifter's height and keeps its length through a hinge (a bounding box does not);
+# below 0.25 the lifter is under ~30% of the frame and each joint gets too few pixels.
+SMALL_CHAIN_FRACTION = 0.25
 
 HEAD = (0, 1, 2, 3, 4)
 ANKLES = (15, 16)
 SHOULDERS = (5, 6)
 HIPS = (11, 12)
+KNEES = (13, 14)
 
 MESSAGES: dict[str, str] = {
     "nobody": "No one in view, or too dark to see them. If someone is lifting, add light or check the lens.",
@@ -61,8 +65,8 @@ def frame_problems(
     near_edge = (keypoints[seen, 0] < EDGE_FRACTION) | (keypoints[seen, 0] > 1 - EDGE_FRACTION)
     if not seen[list(HEAD)].any() or not seen[list(ANKLES)].any() or near_edge.any():
         problems.add("not_in_frame")
-    span_px = max(np.ptp(y_px[seen]), np.ptp(x_px[seen]))
-    if span_px < SMALL_FRACTION * min(width_px, height_px):
+    chain_px = _chain_length_px(y_px, x_px, scores, min_score)
+    if chain_px is not None and chain_px < SMALL_CHAIN_FRACTION * min(width_px, height_px):
         problems.add("too_small")
     if seen[list(SHOULDERS + HIPS)].all():
         torso_px = float(np.hypot(
@@ -73,6 +77,19 @@ def frame_problems(
         if torso_px > 0 and spread_px / torso_px > SIDE_ON_MAX_SPREAD:
             problems.add("not_side_on")
     return frozenset(problems)
+
+
+def _chain_length_px(
+    y_px: np.ndarray, x_px: np.ndarray, scores: np.ndarray, min_score: float
+) -> float | None:
+    """Shoulder-hip-knee-ankle length along the better-seen side of each joint; None if a joint is missing."""
+    chain = []
+    for left, right in (SHOULDERS, HIPS, KNEES, ANKLES):
+        best = left if scores[left] >= scores[right] else right
+        if scores[best] < min_score:
+            return None
+        chain.append((y_px[best], x_px[best]))
+    return float(sum(np.hypot(a[0] - b[0], a[1] - b[1]) for a, b in zip(chain, chain[1:])))
 
 
 class PlacementAdvisor:

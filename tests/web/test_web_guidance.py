@@ -76,3 +76,26 @@ def test_darkness_outranks_the_geometry_it_causes() -> None:
     for i in range(20):
         empty.update(pose(score=0.05), WIDTH_PX, HEIGHT_PX, i * 0.1)
     assert [(a["code"], a["level"]) for a in empty.advice()] == [("nobody", "info")]
+
+
+def _advice_share(name: str) -> dict[str, float]:
+    """Share of frames of a simulated scenario during which each piece of advice is shown."""
+    from station.sim import scenario_matrix, simulate
+
+    (scenario,) = [s for s in scenario_matrix() if s.name == name]
+    recording, _ = simulate(scenario, 1)
+    advisor = PlacementAdvisor()
+    shown: dict[str, int] = {}
+    for keypoints, t_s in zip(recording.keypoints, recording.t):
+        advisor.update(keypoints, recording.width, recording.height, float(t_s))
+        for advice in advisor.advice():
+            shown[advice["code"]] = shown.get(advice["code"], 0) + 1
+    return {code: n / len(recording.t) for code, n in shown.items()}
+
+
+def test_simulated_views_get_the_right_advice() -> None:
+    # MoveNet-like noise, hidden shins and walk-in/out included: a good side view raises no warning
+    # (only "nobody" while the platform is empty), a front view and a far lifter do.
+    assert set(_advice_share("good_deadlift")) <= {"nobody"}
+    assert _advice_share("deadlift_front_view").get("not_side_on", 0) > 0.5
+    assert _advice_share("small_far_lifter").get("too_small", 0) > 0.3
