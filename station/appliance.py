@@ -167,7 +167,7 @@ class Appliance:
         del signum, frame
         self._stop.set()
 
-    def run(self, on_ready: Callable[[Appliance], None] | None = None) -> int:
+    def run(self) -> int:
         """Start everything, wait for SIGTERM/SIGINT or the end of input, stop cleanly."""
         restore = self._install_signal_handlers()
         try:
@@ -178,10 +178,9 @@ class Appliance:
                     f"{self.name}: status page on {self.server.local_url}" + (f" (on the network: {where})" if where else ""),
                     flush=True,
                 )
+            print(f"{self.name}: set history in {self.history.path}", flush=True)
             self.pipeline.start()
             systemd.notify_ready(f"{self.name} running")
-            if on_ready is not None:
-                on_ready(self)
             while not self._stop.wait(POLL_S) and self.pipeline.running:
                 pass
         finally:
