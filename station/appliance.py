@@ -27,22 +27,6 @@ from station.types import Frame, KeypointFrame
 POLL_S = 0.5  # how often the main thread checks that the pipeline is still alive
 
 
-def history_sets(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Rows of `History.sets_today()` in the hub's set shape."""
-    return [
-        {
-            "n": row["set_n"],
-            "reps": row["reps"],
-            "t_start": row["started_at"],
-            "t_end": row["ended_at"],
-            "active": False,  # every set in the database at start-up was closed by History
-            "keys": row["keys"],
-            "interrupted": bool(row.get("interrupted")),
-        }
-        for row in rows
-    ]
-
-
 def usable_state_dir(config: Config, allow_temp: bool) -> Path:
     """The configured state directory, or (for the demo) a temporary one when it is not writable."""
     path = Path(config.store.state_dir)
@@ -98,7 +82,7 @@ class Appliance:
         name: str = "station",
     ) -> None:
         from station.store import History
-        from station.web import create_app
+        from station.web.app import create_app, history_sets
         from station.web.server import WebServer
 
         self.config = config

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from flask import Blueprint, Flask, Response, abort, current_app, render_template
@@ -46,6 +46,25 @@ def create_app(
     return app
 
 
+def history_sets(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows of `History.sets_today()` in the shape the page and /api/status use, numbered in the day."""
+    return [
+        {
+            "n": row["set_n"],
+            "day_n": day_n,
+            "reps": row["reps"],
+            "t_start": row["started_at"],
+            "t_end": row["ended_at"],
+            "active": row["ended_at"] is None,
+            "keys": row["keys"],
+            "descent_s": row.get("descent_s"),
+            "ascent_s": row.get("ascent_s"),
+            "interrupted": bool(row.get("interrupted")),
+        }
+        for day_n, row in enumerate(rows, start=1)
+    ]
+
+
 def _ctx() -> dict[str, Any]:
     return current_app.extensions["station"]  # type: ignore[no-any-return]
 
@@ -79,7 +98,7 @@ def api_status() -> Response:
 @bp.get("/api/sets")
 def api_sets() -> Response:
     history = _ctx()["history"]
-    sets = history.sets_today() if history is not None else _ctx()["hub"].sets_today()
+    sets = history_sets(history.sets_today()) if history is not None else _ctx()["hub"].sets_today()
     return _json({"date": time.strftime("%Y-%m-%d"), "sets": sets})
 
 

@@ -73,8 +73,9 @@ def test_sets_come_from_the_history_database(tmp_path: Path) -> None:
     history.close()
     assert re.fullmatch(r"\d{4}-\d\d-\d\d", body["date"])
     (listed,) = body["sets"]
-    assert listed["set_n"] == 1 and listed["reps"] == 1
+    assert listed["n"] == 1 and listed["day_n"] == 1 and listed["reps"] == 1 and not listed["active"]
     assert listed["keys"]["knees_after_hips"] == {"pass": 0, "graded": 1}
+    assert listed["descent_s"] == 1.5  # the history adds the tempo
 
 
 def test_sets_without_history_come_from_the_hub() -> None:

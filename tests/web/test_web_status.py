@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 from webhelpers import HEIGHT_PX, WIDTH_PX, pose, rep_event
 
-from station.appliance import history_sets
 from station.settings.store import StoreSettings
 from station.status import StatusHub, StreamsFull
 from station.store import History
 from station.types import Phase, PhaseChanged, SetEnded, SetStarted
+from station.web.app import history_sets
 
 
 class FakeClock:
