@@ -102,4 +102,4 @@ def test_not_a_zip_and_no_file(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert main(["analyze", str(junk)]) == 2
     assert main(["analyze", str(tmp_path / "absent.npz")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 2 and "not a readable" in err[0] and "no such file" in err[1]
+    assert len(err) == 2 and "junk.npz" in err[0] and "no such file" in err[1]

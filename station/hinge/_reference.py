@@ -35,7 +35,7 @@ class Core:
         "s", "tracks", "width_px", "height_px", "t_prev",
         "side_l", "side_r", "near_left", "facing_acc", "facing",
         "leg_px", "torso_px", "view_ratio",
-        "trunk_deg", "knee_deg", "travel_L", "ok", "hip_x", "ankle_x",
+        "trunk_deg", "knee_deg", "travel_L", "ok", "held", "hip_x", "ankle_x",
         "phase", "t_present", "t_upright",
         "top_base_deg", "t_onset", "knee_onset_deg", "ankle_x_onset",
         "max_trunk_deg", "t_max_trunk", "ref_trunk_deg", "ref_knee_deg", "t_progress", "t_bottom",
@@ -62,12 +62,13 @@ class Core:
         self.torso_px = 0.0  # standing shoulder-hip length; 0 = unknown
         self.view_ratio = 0.0  # left-right spread of shoulders and hips / torso (0 side-on)
         self.trunk_deg = self.knee_deg = self.travel_L = 0.0
-        self.ok = 0
+        self.ok = 0  # OK_* bits of the quantities measured in this frame (the trace, for grading)
+        self.held = 0  # OK_* bits of the quantities measured within hold_s (the phases)
         self.hip_x = self.ankle_x = 0.0
         self.phase = PH_ABSENT
         self.t_present = -1e300
         self.t_upright = -1.0
-        self.top_base_deg = 0.0
+        self.top_base_deg = 0.0  # trunk angle at lockout
         self.t_onset = self.knee_onset_deg = self.ankle_x_onset = 0.0
         self.max_trunk_deg = self.t_max_trunk = 0.0
         self.ref_trunk_deg = self.ref_knee_deg = self.t_progress = 0.0
@@ -96,7 +97,7 @@ class Core:
         if tr.n_reinit >= 2:
             self.leg_px = self.torso_px = 0.0  # a camera cut or another body: measure anew
         self._quantities(v, t, dt)
-        return self._phases(t)
+        return self._phases(t, dt)
 
     def finish(self, t: float) -> int:
         """End of input: a pending rep counts (the feet never left), an open set closes."""
@@ -141,7 +142,7 @@ class Core:
             ahead = (nose_x - ear_x / ear_n) * self.width_px / (0.05 * self._scale())
             acc += max(-1.0, min(1.0, ahead))
         tr = self.tracks
-        if self.ok & OK_TRUNK and self.trunk_deg > 30.0:
+        if self.held & OK_TRUNK and self.trunk_deg > 30.0:
             acc += 1.0 if tr.x[SHOULDER] > tr.x[HIP] else -1.0
         if knee_side != 0.0:
             acc += knee_side
@@ -159,13 +160,16 @@ class Core:
         hip_fresh = tr.tracked[HIP] and t - tr.t_seen[HIP] <= hold
         knee_fresh = tr.tracked[KNEE] and t - tr.t_seen[KNEE] <= hold
         ankle_fresh = tr.tracked[ANKLE] and t - tr.t_seen[ANKLE] <= self.s.hold_ankle_s
+        # Seen in this very frame (the trace, for grading) vs within hold_s (the phases).
+        sh_now, hip_now, knee_now = tr.t_seen[SHOULDER] == t, tr.t_seen[HIP] == t, tr.t_seen[KNEE] == t
         sx, sy, hx, hy = tr.x[SHOULDER], tr.y[SHOULDER], tr.x[HIP], tr.y[HIP]
         kx, ky, ax, ay = tr.x[KNEE], tr.y[KNEE], tr.x[ANKLE], tr.y[ANKLE]
-        ok = 0
+        ok = held = 0
         self.hip_x, self.ankle_x = hx, ax
         torso_px = 0.0
         if sh_fresh and hip_fresh:
-            ok |= OK_TRUNK
+            held |= OK_TRUNK
+            ok |= OK_TRUNK if sh_now and hip_now else 0
             self.t_present = t
             rise = hy - sy  # image y grows downwards
             horiz = abs(sx - hx)
@@ -183,7 +187,8 @@ class Core:
         knee_side = 0.0
         leg_px = 0.0
         if hip_fresh and knee_fresh and ankle_fresh:
-            ok |= OK_KNEE
+            held |= OK_KNEE
+            ok |= OK_KNEE if hip_now and knee_now else 0
             ux, uy, wx, wy = hx - kx, hy - ky, ax - kx, ay - ky
             bend = 180.0 - math.atan2(abs(ux * wy - uy * wx), ux * wx + uy * wy) * DEG
             # Which side of the hip-ankle line the knee lies on: < 0 = image-right of it.
@@ -195,12 +200,15 @@ class Core:
         self._calibrate(leg_px, torso_px, dt)
         self._vote_facing(v, dt, knee_side)
         if hip_fresh and ankle_fresh and self.leg_px > 0.0:
-            ok |= OK_TRAVEL
+            held |= OK_TRAVEL
+            ok |= OK_TRAVEL if hip_now else 0
             self.travel_L = self.facing * (ax - hx) / self.leg_px
         self._update_view(v, dt)
         if self.view_ratio <= self.s.side_view_max:
             ok |= OK_SIDE
+            held |= OK_SIDE
         self.ok = ok
+        self.held = held
 
     def _scale(self) -> float:
         """L in pixels; before the legs were measured, 1.6 torsos (legs ~0.9 m, torso ~0.55 m) or a guess."""
@@ -249,13 +257,13 @@ class Core:
         self.phase = phase
         return EV_PHASE
 
-    def _phases(self, t: float) -> int:
+    def _phases(self, t: float, dt: float) -> int:
         ev = 0
         if self.set_active and self.phase in (PH_TOP, PH_ABSENT) and not self.pend:
             gone = self.phase == PH_ABSENT and t - self.t_present > self.s.set_leave_s
             if gone or t - self.set_t_end > self.s.set_rest_s:
                 ev |= self._end_set()
-        if not self.ok & OK_TRUNK:
+        if not self.held & OK_TRUNK:
             if self.phase != PH_ABSENT and t - self.t_present > self.s.absent_s:
                 self.pend = 0  # left right after standing up: a plate carried off, not a rep
                 self.t_upright = -1.0
@@ -272,7 +280,7 @@ class Core:
             else:
                 self.t_upright = -1.0
         elif phase == PH_TOP:
-            ev |= self._top(t)
+            ev |= self._top(t, dt)
         elif phase == PH_ASCENT:
             if self._standing():
                 if t - self.t_bottom >= self.s.min_ascent_s:
@@ -292,17 +300,18 @@ class Core:
         self.knee_onset_deg = self.knee_deg
         self.ankle_x_onset = self.ankle_x
 
-    def _top(self, t: float) -> int:
+    def _top(self, t: float, dt: float) -> int:
         ev = 0
         trunk = self.trunk_deg
-        if trunk < self.top_base_deg:
-            self.top_base_deg = trunk
-        if trunk <= self.top_base_deg + self.s.onset_margin_deg:
+        # The lockout angle: a running mean over still frames. Onset = the last still frame.
+        a = 1.0 - math.exp(-dt / self.s.top_base_s)
+        self.top_base_deg, still = _follow_level(trunk, self.top_base_deg, self.s.onset_margin_deg, a)
+        if still:
             self._mark_onset(t)
         if self.pend:
             reach = self.s.walk_L * self._scale()
             walked = abs(self.hip_x - self.pend_hip_x) > reach or (
-                self.ok & OK_TRAVEL and abs(self.ankle_x - self.pend_ankle_x) > reach
+                self.held & OK_TRAVEL and abs(self.ankle_x - self.pend_ankle_x) > reach
             )
             if walked:
                 self.pend = 0
@@ -326,7 +335,7 @@ class Core:
         if trunk > self.ref_trunk_deg + DEPTH_STEP_DEG:
             self.ref_trunk_deg = trunk
             deeper = True
-        if self.ok & OK_KNEE and knee > self.ref_knee_deg + DEPTH_STEP_DEG:
+        if self.held & OK_KNEE and knee > self.ref_knee_deg + DEPTH_STEP_DEG:
             self.ref_knee_deg = knee
             deeper = True
         if deeper:
@@ -342,7 +351,7 @@ class Core:
         if trunk < self.s.top_deg:
             self._at_top(t)  # a partial dip: back at the top without a real bottom
             return self._set_phase(PH_TOP)
-        bent = self.ok & OK_KNEE and knee - self.knee_onset_deg > self.s.knee_bend_deg
+        bent = self.held & OK_KNEE and knee - self.knee_onset_deg > self.s.knee_bend_deg
         if self.phase == PH_BOTTOM:
             if deeper:  # the descent went on after a pause
                 self.t_bottom = -1.0
@@ -395,6 +404,15 @@ class Core:
         self.ended_t_end = self.set_t_end
         self.reps_in_set = 0
         return EV_SET_ENDED
+
+
+def _follow_level(value: float, level: float, margin: float, a: float) -> tuple[float, bool]:
+    """A resting level: follows values within margin slowly, drops below it at once. (level, at rest)."""
+    if value < level - margin:
+        return value, True
+    if value <= level + margin:
+        return level + a * (value - level), True
+    return level, False
 
 
 def event_record(core: Core, frame: int, bits: int, t: float) -> tuple[float, ...]:

@@ -40,7 +40,8 @@ class HingeSettings:
     ascent_drop_deg: float = 10.0  # trunk this far back up from its deepest = ascent; hysteresis well above filtered jitter (~2°)
     knee_bend_deg: float = 15.0  # knees bent this much beyond their flexion at hinge onset = knee-bend phase
     bottom_still_s: float = 0.25  # descent with no new depth (±1°) for this long = bottom (a floor pause or an RDL turn)
-    onset_margin_deg: float = 3.0  # hinge onset = last moment the trunk was within this of its lockout angle (above jitter)
+    onset_margin_deg: float = 3.0  # hinge onset = last moment the trunk was within this of its lockout angle (above filtered jitter)
+    top_base_s: float = 0.5  # the lockout angle is a running mean over ~0.5 s of still frames at the top (a running minimum, biased low by jitter, would date onsets too early)
     min_descent_s: float = 0.3  # onset to bottom faster than this is a glitch, not a lift: a bar falling freely from hips to floor takes ~0.32 s
     min_ascent_s: float = 0.3  # bottom to lockout faster than this is a glitch: even explosive pulls take ~0.5 s
     top_enter_s: float = 0.3  # standing upright this long before a lifter counts as present at the top
@@ -52,11 +53,13 @@ class HingeSettings:
 
     # --- grading the three keys ----------------------------------------------------------
     unlock_min_deg: float = 8.0  # key 1: knee flexion at hinge onset must exceed this (HINGE_SPEC ~8°; soft knee 10-25°, locked ~0°)
-    onset_window_s: float = 0.2  # key 1: knee flexion at onset is the median over this window around onset (~2 frames at 8 fps)
-    wall_frac: float = 0.9  # key 2/3: the wall point is where hip travel first reaches 90% of its maximum (the flat top of d is noisy)
+    onset_window_s: float = 0.4  # key 1: knee flexion at onset = its median over the hinge's first 0.4 s (the knees hold their angle while the hips start back; 4 frames at 8 fps average the jitter); also the median window at the wall point
+    lockout_window_s: float = 1.0  # key 2: the hips' lockout position is the low fifth of hip travel in this window before onset (they may start back before the trunk tips, as in an arched hinge)
+    wall_frac: float = 0.9  # key 2/3: the wall point is where the (0.2 s smoothed) hip travel first reaches 90% of its robust maximum (90th percentile): the flat top of d is noisy
     min_hip_travel_L: float = 0.07  # key 2: hips must really travel back (HINGE_SPEC ~0.1 L): bending over the feet moves them ≤ 0.04 L, even locked legs hinge ≥ 0.1 L; 0.07 L (~6 cm) also survives a 30° oblique view
     sync_max_gap: float = 0.25  # key 2: mean gap between the normalised progress of hips-back and chest-down; 0.25 = a quarter of the movement out of step
     min_wall_trunk_deg: float = 20.0  # key 2: by the wall point the chest must have come down at least this much (hips back with chest up = arched)
+    knee_check_frac: float = 0.75  # key 3: knee bend before the wall is read at 3/4 of the hip travel and scaled to all of it: the last quarter, where the hips slow, is where noise blurs the wall point
     early_knee_deg: float = 15.0  # key 3: knee flexion growing more than this before the wall point = squatting the hinge (2x soft-knee noise)
     back_reach_deg: float = 15.0  # key 3: trunk tipping more than this after the wall point before the knees bend = reaching with the back (the lumbar spine only has ~15° to give, seed)
     knee_moving_deg: float = 8.0  # key 3: knee flexion this far beyond its wall-point value = the knees have started bending (above filtered noise ~3°)
