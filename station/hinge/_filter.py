@@ -31,7 +31,7 @@ class JointTracks:
 
     __slots__ = (
         "x", "y", "vx", "vy", "t_seen", "tracked", "rej_x", "rej_y", "t_rej", "n_reinit",
-        "cand_x", "cand_y", "status", "near_left", "t_far", "restart",
+        "cand_x", "cand_y", "status", "near_left", "t_far", "restart", "frame_jump",
     )  # fmt: skip
 
     def __init__(self) -> None:
@@ -45,6 +45,7 @@ class JointTracks:
         self.rej_y = [0.0] * N_JOINTS
         self.t_rej = [-1.0] * N_JOINTS  # first time of the current run of rejections, -1 if none
         self.n_reinit = 0  # joints restarted in the last frame
+        self.frame_jump = 0  # the last frame was dropped as a jump of the body
         self.cand_x = [0.0] * N_JOINTS  # scratch: this frame's chosen candidate per joint
         self.cand_y = [0.0] * N_JOINTS
         self.status = [0] * N_JOINTS  # scratch: 0 none, 1 accepted, 2 rejected (outside the gate)
@@ -128,6 +129,7 @@ def fuse_and_filter(
             n_rej += 1
     # Two or more joints off their tracks in one frame = the body jumped: drop the frame.
     frame_jump = n_rej >= 2 and n_rej >= n_acc
+    tr.frame_jump = int(frame_jump)
     tr.n_reinit = 0
     for j in range(N_JOINTS):
         s = status[j]

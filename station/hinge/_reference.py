@@ -35,7 +35,7 @@ class Core:
         "s", "tracks", "width_px", "height_px", "t_prev",
         "side_l", "side_r", "near_left", "facing_acc", "facing",
         "leg_px", "torso_px", "view_ratio",
-        "trunk_deg", "knee_deg", "travel_L", "ok", "held", "hip_x", "ankle_x",
+        "trunk_deg", "knee_deg", "travel_L", "ok", "held", "hip_x", "ankle_x", "feet_x", "pelvis_x", "feet_seen",
         "phase", "t_present", "t_upright",
         "top_base_deg", "t_onset", "knee_onset_deg", "ankle_x_onset",
         "max_trunk_deg", "t_max_trunk", "ref_trunk_deg", "ref_knee_deg", "t_progress", "t_bottom",
@@ -65,6 +65,8 @@ class Core:
         self.ok = 0  # OK_* bits of the quantities measured in this frame (the trace, for grading)
         self.held = 0  # OK_* bits of the quantities measured within hold_s (the phases)
         self.hip_x = self.ankle_x = 0.0
+        self.feet_x = self.pelvis_x = 0.0  # smoothed mean x of both ankles / both hips (label-free), px
+        self.feet_seen = 0
         self.phase = PH_ABSENT
         self.t_present = -1e300
         self.t_upright = -1.0
@@ -97,6 +99,8 @@ class Core:
         if tr.n_reinit >= 2:
             self.leg_px = self.torso_px = 0.0  # a camera cut or another body: measure anew
         self._quantities(v, t, dt)
+        if not tr.frame_jump:
+            self._update_feet(v, dt)
         return self._phases(t, dt)
 
     def finish(self, t: float) -> int:
@@ -236,6 +240,25 @@ class Core:
             elif standing:
                 self.torso_px += a * (torso_px - self.torso_px)
 
+    def _update_feet(self, v: list[float], dt: float) -> None:
+        """Where the body stands, from both labels at once: immune to left/right swaps and to the
+        near side changing, so that walking off can be told from a track switching legs."""
+        a = 1.0 - math.exp(-dt / self.s.feet_smooth_s)
+        for (li, ri), pelvis in (((15, 16), False), ((11, 12), True)):
+            x = n = 0.0
+            for i in (li, ri):
+                xi = v[3 * i + 1]
+                if v[3 * i + 2] >= self.s.min_score and xi == xi:
+                    x += xi * self.width_px
+                    n += 1.0
+            if n == 0.0:
+                continue
+            if pelvis:
+                self.pelvis_x = x / n if not self.feet_seen else self.pelvis_x + a * (x / n - self.pelvis_x)
+            else:
+                self.feet_x = x / n if not self.feet_seen else self.feet_x + a * (x / n - self.feet_x)
+        self.feet_seen = 1
+
     def _update_view(self, v: list[float], dt: float) -> None:
         """How far from side-on: left-right spread of shoulders and hips over the torso length."""
         if self.torso_px <= 0.0:
@@ -289,7 +312,25 @@ class Core:
                 ev |= self._set_phase(PH_TOP)
         else:
             ev |= self._descent(t, trunk, knee)
+        if self.pend:
+            ev |= self._check_pending(t)
         return ev
+
+    def _check_pending(self, t: float) -> int:
+        """A pending rep is dropped if the feet walk off; it counts after standing still for the
+        confirmation time or once the next descent reaches a real bottom (not on a mere lean,
+        which a lifter turning to walk away also shows)."""
+        reach = self.s.walk_L * self._scale()
+        walked = abs(self.pelvis_x - self.pend_hip_x) > reach and self.phase == PH_TOP
+        if walked or abs(self.feet_x - self.pend_ankle_x) > reach:
+            self.pend = 0
+            return 0
+        if self.phase == PH_TOP:
+            wait = self.s.first_confirm_s if self._opens_set() else self.s.confirm_s
+            return self._confirm() if t - self.pend_t_lockout >= wait else 0
+        if self.phase != PH_ABSENT and self.max_trunk_deg >= self.s.bottom_min_deg:
+            return self._confirm()
+        return 0
 
     def _at_top(self, t: float) -> None:
         self.top_base_deg = self.trunk_deg
@@ -298,7 +339,7 @@ class Core:
     def _mark_onset(self, t: float) -> None:
         self.t_onset = t
         self.knee_onset_deg = self.knee_deg
-        self.ankle_x_onset = self.ankle_x
+        self.ankle_x_onset = self.feet_x
 
     def _top(self, t: float, dt: float) -> int:
         ev = 0
@@ -308,18 +349,7 @@ class Core:
         self.top_base_deg, still = _follow_level(trunk, self.top_base_deg, self.s.onset_margin_deg, a)
         if still:
             self._mark_onset(t)
-        if self.pend:
-            reach = self.s.walk_L * self._scale()
-            walked = abs(self.hip_x - self.pend_hip_x) > reach or (
-                self.held & OK_TRAVEL and abs(self.ankle_x - self.pend_ankle_x) > reach
-            )
-            if walked:
-                self.pend = 0
-            elif t - self.pend_t_lockout >= (self.s.first_confirm_s if self._opens_set() else self.s.confirm_s):
-                ev |= self._confirm()
         if trunk > self.s.hinge_deg:
-            if self.pend:
-                ev |= self._confirm()  # the next rep began with the feet in place
             self.max_trunk_deg = self.ref_trunk_deg = trunk
             self.ref_knee_deg = self.knee_deg
             self.t_max_trunk = self.t_progress = t
@@ -368,9 +398,9 @@ class Core:
         self.pend_t_start = self.t_onset
         self.pend_t_bottom = self.t_bottom
         self.pend_t_lockout = t
-        self.pend_hip_x = self.hip_x
-        self.pend_ankle_x = self.ankle_x
-        self.pend = int(abs(self.ankle_x - self.ankle_x_onset) <= self.s.walk_L * self._scale())
+        self.pend_hip_x = self.pelvis_x
+        self.pend_ankle_x = self.feet_x
+        self.pend = int(abs(self.feet_x - self.ankle_x_onset) <= self.s.walk_L * self._scale())
 
     def _opens_set(self) -> int:
         """Whether the pending rep would be the first of a set."""

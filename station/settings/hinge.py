@@ -47,6 +47,7 @@ class HingeSettings:
     top_enter_s: float = 0.3  # standing upright this long before a lifter counts as present at the top
     confirm_s: float = 0.8  # a rep counts once the feet stay put this long after lockout (or the next rep begins)
     first_confirm_s: float = 2.5  # ... but a set's first rep waits longer: bending once for a plate and walking off starts the walk within ~2 s of standing up
+    feet_smooth_s: float = 0.3  # where the lifter stands = mean x of both ankles (and both hips), smoothed over ~0.3 s: label swaps and side switches cannot move it
     walk_L: float = 0.3  # ankles travelling this far during a rep or its confirmation = walking, not lifting (a step is ~0.7 L)
     set_rest_s: float = 30.0  # HINGE_SPEC: a rest longer than ~30 s ends the set
     set_leave_s: float = 5.0  # lifter gone this long ends the set at once (longer than a camera cut or a walk behind the rack)
