@@ -12,14 +12,14 @@ from typing import Any
 import numpy as np
 
 from station.hinge import _kernel
-from station.hinge._events import TraceRing, to_events
+from station.hinge._events import to_events
 from station.hinge._reference import event_record
 from station.hinge._layout import PHASES, pack_params
 from station.recording import Recording
 from station.settings.hinge import HingeSettings
 from station.types import Event, Keypoints, Phase, RepCompleted, SetEnded, SetStarted
 
-Core, run_batch, IMPLEMENTATION = _kernel.select()
+Core, TraceRing, run_batch, IMPLEMENTATION = _kernel.select()  # TraceRing: what grading keeps per frame
 
 __all__ = ["IMPLEMENTATION", "PhaseDetector", "analyze"]
 

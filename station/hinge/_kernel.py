@@ -1,17 +1,101 @@
-"""Which per-frame kernel runs: the one place that chooses (the C port plugs in here)."""
+"""Which per-frame kernel runs: the one place that chooses (the C port, or the Python reference).
+
+The C extension `_speedups` is used when it is built. `STATION_PUREPYTHON=1` forces the
+pure-Python reference; without the extension the reference runs with a RuntimeWarning, unless
+`STATION_REQUIRE_C=1` (CI, appliances) turns that into an ImportError: from a source checkout,
+Python would otherwise import the fallback silently.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import os
+import warnings
+from typing import Any, NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+
+from station.hinge import _reference
+from station.hinge._events import TraceRing as PyTraceRing
+from station.hinge._layout import EVENT_COLUMNS, TRACE_COLUMNS
+
+F64 = npt.NDArray[np.float64]
+ON = ("1", "true", "yes", "on")
 
 
-def select() -> tuple[Any, Any, str]:
-    """(Core type, run_batch function, IMPLEMENTATION name).
+class Kernel(NamedTuple):
+    """A kernel: its Core type, its trace ring for live grading, its batch runner, its name."""
 
-    Only the pure-Python reference exists so far; the C kernel (`_speedups`) will be tried
-    here first, with STATION_PUREPYTHON=1 forcing Python and STATION_REQUIRE_C=1 failing
-    loudly when the extension is missing.
-    """
-    from station.hinge._reference import Core, run_batch
+    Core: Any
+    TraceRing: Any
+    run_batch: Any
+    name: str
 
-    return Core, run_batch, "python"
+
+def flag(name: str) -> bool:
+    """Whether an on/off environment variable is on ("1", "true", "yes", "on")."""
+    return os.environ.get(name, "").strip().lower() in ON
+
+
+def python_kernel() -> Kernel:
+    """The pure-Python reference: the specification."""
+    return Kernel(_reference.Core, PyTraceRing, _reference.run_batch, "python")
+
+
+def c_kernel() -> Kernel:
+    """The C port; ImportError when it is not built (or was built from another layout)."""
+    from station.hinge import _speedups
+
+    class TraceRing(_speedups.TraceRing):  # type: ignore[misc, name-defined]
+        """The C trace ring, read back as an array like the reference's."""
+
+        __slots__ = ()
+
+        def ordered(self) -> F64:
+            return np.frombuffer(self.rows(), dtype=np.float64).reshape(-1, len(TRACE_COLUMNS))
+
+    def run_batch(core: Any, keypoints: Any, t: Any) -> tuple[F64, F64]:
+        """The whole recording in one C call; other shapes and types step like the reference."""
+        kp, ts = _batch_arrays(keypoints, t)
+        if kp is None or ts is None:
+            return _reference.run_batch(core, keypoints, t)  # same loop and errors, C steps
+        trace = np.empty((kp.shape[0], len(TRACE_COLUMNS)), dtype=np.float64)
+        records = np.frombuffer(core.run(kp, ts, trace), dtype=np.float64).reshape(-1, len(EVENT_COLUMNS))
+        return records, trace
+
+    return Kernel(_speedups.Core, TraceRing, run_batch, "c")
+
+
+def _batch_arrays(keypoints: Any, t: Any) -> tuple[Any, Any]:
+    """(N, 17, 3) float32/float64 keypoints and (N,) float64 times holding the values the reference
+    would read (`float(x)` of each), or None where the input needs the reference's own loop."""
+    if not isinstance(keypoints, np.ndarray) or not isinstance(t, np.ndarray):
+        return None, None
+    if keypoints.ndim != 3 or keypoints.shape[1:] != (17, 3) or t.shape != keypoints.shape[:1]:
+        return None, None
+    if keypoints.dtype.kind not in "fiub" or t.dtype.kind not in "fiub":
+        return None, None
+    kp_dtype = keypoints.dtype if keypoints.dtype in (np.float32, np.float64) else np.float64
+    return np.ascontiguousarray(keypoints, dtype=kp_dtype), np.ascontiguousarray(t, dtype=np.float64)
+
+
+def select() -> Kernel:
+    """The kernel this process uses (see the module docstring for the environment variables)."""
+    if flag("STATION_PUREPYTHON"):
+        return python_kernel()
+    try:
+        return c_kernel()
+    except ImportError as exc:
+        if flag("STATION_REQUIRE_C"):
+            raise ImportError(
+                f"STATION_REQUIRE_C=1 but the C kernel station.hinge._speedups did not load ({exc}); "
+                "build it with `pip install -e .` (needs gcc and the Python headers), or unset STATION_REQUIRE_C"
+            ) from exc
+        warnings.warn(
+            f"station.hinge: the C kernel is not available ({exc}); using the pure-Python reference, "
+            "which is much slower. Build it with `pip install -e .` (set STATION_PUREPYTHON=1 to choose Python "
+            "without this warning).",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return python_kernel()

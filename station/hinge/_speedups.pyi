@@ -1,0 +1,88 @@
+"""Type stub of the C kernel (station/hinge/_speedups.c), the port of `_reference.Core`."""
+
+from collections.abc import Sequence
+from typing import Any, SupportsFloat
+
+KERNEL_PARAMS: tuple[str, ...]  # the settings the kernel reads, looked up by name in _layout.PARAM_NAMES
+N_TRACE: int  # len(TRACE_COLUMNS)
+N_EVENT: int  # len(EVENT_COLUMNS)
+
+class Core:
+    """Streaming phase detector state over plain numbers (mirrors `_reference.Core`)."""
+
+    def __init__(self, params: Sequence[SupportsFloat], width_px: SupportsFloat, height_px: SupportsFloat) -> None: ...
+    def step(self, keypoints: Any, t: float, /) -> int:
+        """One frame ((17, 3) [y, x, score] normalised; NaN = missing); returns event bits."""
+    def finish(self, t: float, /) -> int:
+        """End of input: a pending rep counts, an open set closes; returns event bits."""
+    def run(self, keypoints: Any, t: Any, trace: Any, /) -> bytearray:
+        """Batch: (N, 17, 3) float32/float64 keypoints, (N,) float64 t, writable (N, 6) float64 trace;
+        steps every frame then finishes; returns the event records as float64 bytes (15 per row)."""
+    @property
+    def tracks(self) -> dict[str, Any]: ...
+    @property
+    def near_left(self) -> bool: ...
+    width_px: float
+    height_px: float
+    t_prev: float
+    side_l: float
+    side_r: float
+    facing_acc: float
+    facing: int
+    leg_px: float
+    torso_px: float
+    view_ratio: float
+    trunk_deg: float
+    knee_deg: float
+    travel_L: float
+    ok: int
+    held: int
+    hip_x: float
+    ankle_x: float
+    feet_x: float
+    pelvis_x: float
+    feet_seen: int
+    phase: int
+    t_present: float
+    t_upright: float
+    top_base_deg: float
+    t_onset: float
+    knee_onset_deg: float
+    ankle_x_onset: float
+    max_trunk_deg: float
+    t_max_trunk: float
+    ref_trunk_deg: float
+    ref_knee_deg: float
+    t_progress: float
+    t_bottom: float
+    pend: int
+    pend_t_start: float
+    pend_t_bottom: float
+    pend_t_lockout: float
+    pend_hip_x: float
+    pend_ankle_x: float
+    rep_n: int
+    rep_set_n: int
+    rep_t_start: float
+    rep_t_bottom: float
+    rep_t_lockout: float
+    set_active: int
+    set_n: int
+    reps_in_set: int
+    set_t_start: float
+    set_t_end: float
+    ended_set_n: int
+    ended_reps: int
+    ended_t_start: float
+    ended_t_end: float
+
+class TraceRing:
+    """The last `capacity` trace rows of a live detector (TRACE_COLUMNS), for grading."""
+
+    def __init__(self, capacity: int = 4096) -> None: ...
+    def append(self, t_s: float, core: Any, /) -> None: ...
+    def rows(self) -> bytearray:
+        """The kept rows oldest first, float64 bytes (N_TRACE per row)."""
+
+def hypot(x: float, y: float, /) -> float:
+    """The kernel's hypot: math.hypot(x, y) to the last bit."""
