@@ -128,6 +128,7 @@ class Pipeline:
         assert self._frames is not None
         try:
             while not self._stop.is_set():
+                self.hub.run_commands(self._detector, self._last_t_s, self._dispatch)  # staff actions, between frames
                 item = self._frames.get(FRAME_WAIT_S)
                 if item is None:
                     if self._frames.exhausted:

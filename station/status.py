@@ -12,6 +12,8 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +28,24 @@ FPS_WINDOW_S = 2.0  # frames per second over the last 2 s: steady on a wall scre
 SYSTEM_HEALTH_EVERY_S = 2.0  # /sys and statvfs reads are cheap, but not worth doing per request
 
 
+# A change staff asked for, run on the pipeline thread between frames (the detector is never
+# touched from a web thread): (detector or None before the first frame, time of the last frame) -> events.
+Command = Callable[[Any, float], list[Event]]
+Dispatch = Callable[[list[Event]], None]
+
+
 class StreamsFull(Exception):
     """Every allowed live stream is taken; the caller should poll instead."""
+
+
+def end_set_command(discard: bool) -> Command:
+    """End the open set now (a pending rep still counts); with `discard`, mark it discarded."""
+
+    def command(detector: Any, t_s: float) -> list[Event]:
+        events: list[Event] = [] if detector is None else detector.finish(t_s)
+        return [replace(e, discarded=True) if discard and isinstance(e, SetEnded) else e for e in events]
+
+    return command
 
 
 def empty_set(n: int, t_start: float | None) -> dict[str, Any]:
@@ -39,6 +57,9 @@ def empty_set(n: int, t_start: float | None) -> dict[str, Any]:
         "t_end": None,
         "active": t_start is not None,
         "keys": {name: {"pass": 0, "graded": 0} for name in KEY_NAMES},
+        "id": None,  # the history's id of the set, once it has one (the page names lifters by it)
+        "lifter": None,
+        "discarded": False,
     }
 
 
@@ -82,6 +103,12 @@ class StatusHub:
         self._system_at = float("-inf")
         self._streams = 0
         self._max_streams = max_streams
+        self._commands: list[tuple[Command, Future[list[Event]]]] = []
+        self._sets_source: Callable[[], list[dict[str, Any]]] | None = None
+        self._sets_asked = 0  # generation of the last change to today's sets ...
+        self._sets_read = -1  # ... and of the list cached from the source
+        self._sets_cache: list[dict[str, Any]] = []
+        self._sets_midnight = 0.0
 
     # ---- writers (the pipeline thread) ----
 
@@ -99,7 +126,10 @@ class StatusHub:
                 self._set["active"] = False
                 self._set["t_end"] = now
                 self._set["reps"] = event.reps
+                self._set["discarded"] = event.discarded
                 self._finished_sets.append(_copy_set(self._set))
+            if not isinstance(event, PhaseChanged):
+                self._sets_asked += 1
             self._changed()
 
     def _count_rep(self, event: RepCompleted, now: float) -> None:
@@ -167,11 +197,62 @@ class StatusHub:
             self._finished_sets = [_copy_set(s) for s in sets]
             self._changed()
 
+    def use_sets_source(self, source: Callable[[], list[dict[str, Any]]]) -> None:
+        """Read today's sets from `source` (the history, with ids and lifter names) when they change."""
+        with self._cond:
+            self._sets_source = source
+            self._sets_asked += 1
+            self._changed()
+
+    def refresh_sets(self) -> None:
+        """Today's sets changed outside the event flow (a lifter was named): read them again."""
+        with self._cond:
+            self._sets_asked += 1
+            self._changed()
+
+    def set_show_camera(self, shown: bool) -> None:
+        """Turn the camera picture on or off at run time (the owner's privacy choice)."""
+        with self._cond:
+            self._show_camera = shown
+            if not shown:
+                self._image = None
+            self._changed()
+
+    def submit(self, command: Command) -> Future[list[Event]]:
+        """Queue a command for the pipeline thread; the future holds the events it produced."""
+        future: Future[list[Event]] = Future()
+        with self._cond:
+            if self._closed:
+                future.cancel()
+            else:
+                self._commands.append((command, future))
+        return future
+
+    def run_commands(self, detector: Any, t_s: float, dispatch: Dispatch) -> None:
+        """Pipeline thread, between frames: run queued commands and hand their events to every sink."""
+        with self._cond:
+            if not self._commands:
+                return
+            pending, self._commands = self._commands, []
+        for command, future in pending:
+            if not future.set_running_or_notify_cancel():
+                continue  # the web request gave up waiting
+            try:
+                events = command(detector, t_s)
+                dispatch(events)
+            except Exception as exc:  # noqa: BLE001 - reported to the request that asked
+                future.set_exception(exc)
+            else:
+                future.set_result(events)
+
     def close(self) -> None:
-        """Sink interface: the station is stopping; wake every waiting stream."""
+        """Sink interface: the station is stopping; wake every waiting stream and refuse queued commands."""
         with self._cond:
             self._closed = True
+            pending, self._commands = self._commands, []
             self._changed()
+        for _, future in pending:
+            future.cancel()
 
     def _changed(self) -> None:
         self._version += 1
@@ -200,10 +281,13 @@ class StatusHub:
     def snapshot(self) -> dict[str, Any]:
         """Everything the page shows, as plain JSON-ready data."""
         system = self._system_health()
+        self._read_sets_source()
         with self._cond:
             today = self._sets_today_locked()
             current = _copy_set(self._set)
             current["day_n"] = today[-1]["day_n"] if today and current["n"] else None  # the current set is listed last
+            if current["active"] and today and today[-1]["active"]:
+                current.update(id=today[-1].get("id"), lifter=today[-1].get("lifter"))
             health = {**self._health, **system, "fps": self._fps_locked(), "frames": self._frames}
             health["uptime_s"] = round(self._clock() - self._started, 1)
             return {
@@ -223,10 +307,28 @@ class StatusHub:
             }
 
     def sets_today(self) -> list[dict[str, Any]]:
+        self._read_sets_source()
         with self._cond:
             return self._sets_today_locked()
 
+    def _read_sets_source(self) -> None:
+        """Re-read the sets source when they changed (or the day did); outside the lock: it is a query."""
+        midnight = _local_midnight(self._wall_clock())
+        with self._cond:
+            source, asked = self._sets_source, self._sets_asked
+            if source is None or (asked <= self._sets_read and midnight == self._sets_midnight):
+                return
+        try:
+            rows = source()
+        except Exception:  # noqa: BLE001 - a locked or failing history must not blank the page: keep the last list
+            return
+        with self._cond:
+            if asked > self._sets_read or midnight != self._sets_midnight:
+                self._sets_cache, self._sets_read, self._sets_midnight = rows, asked, midnight
+
     def _sets_today_locked(self) -> list[dict[str, Any]]:
+        if self._sets_source is not None and self._sets_read >= 0:
+            return [_copy_set(s) for s in self._sets_cache]
         midnight = _local_midnight(self._wall_clock())
         today = [_copy_set(s) for s in self._finished_sets if (s.get("t_start") or 0) >= midnight]
         if self._set["active"]:

@@ -8,6 +8,7 @@ later. Times: ``*_at`` columns are wall-clock Unix seconds (for "today" and rete
 
 from __future__ import annotations
 
+import datetime
 import sqlite3
 import threading
 import time
@@ -21,6 +22,9 @@ from station.types import KEY_NAMES, Event, RepCompleted, SetEnded, SetStarted
 
 DB_NAME = "history.sqlite3"
 SCHEMA_VERSION = 1
+# Columns added since version 1, added in place to an older file: old stations ignore them, so
+# adding them needs no version bump (and a station rolled back still opens the file).
+_ADDED_SET_COLUMNS = {"lifter": "TEXT", "discarded": "INTEGER NOT NULL DEFAULT 0"}
 PRUNE_EVERY_S = 86400.0  # retention is counted in days: pruning daily is precise enough
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
@@ -32,7 +36,9 @@ CREATE TABLE IF NOT EXISTS sets (
     t_start_s REAL,
     t_end_s REAL,
     reps INTEGER NOT NULL DEFAULT 0,
-    interrupted INTEGER NOT NULL DEFAULT 0  -- 1: the station stopped before the set ended
+    interrupted INTEGER NOT NULL DEFAULT 0, -- 1: the station stopped before the set ended
+    lifter TEXT,                     -- the lifter's name, given by staff on the page
+    discarded INTEGER NOT NULL DEFAULT 0     -- 1: staff reset the set (kept, but not a real set)
 );
 CREATE INDEX IF NOT EXISTS sets_started_at ON sets (started_at);
 CREATE TABLE IF NOT EXISTS reps (
@@ -96,6 +102,10 @@ class History:
                 db.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
             elif row[0] > SCHEMA_VERSION:
                 raise sqlite3.DatabaseError(f"schema version {row[0]} is newer than this station's {SCHEMA_VERSION}")
+            have = {column["name"] for column in db.execute("PRAGMA table_info(sets)")}
+            for name, kind in _ADDED_SET_COLUMNS.items():
+                if name not in have:  # a file from before the column (CREATE IF NOT EXISTS left it as it was)
+                    db.execute(f"ALTER TABLE sets ADD COLUMN {name} {kind}")
             self._close_interrupted_sets()
         self._prune(force=True)
 
@@ -113,12 +123,30 @@ class History:
                     self._end_set(event)
                 self._prune()
         except sqlite3.Error as exc:
-            raise StorageError(f"cannot write the history to {self.path} ({exc}): check free space and permissions") from None
+            raise self._write_failed(exc) from None
 
     def sets_today(self) -> list[dict[str, Any]]:
         """Sets started since local midnight, oldest first."""
         midnight = time.mktime(time.localtime(self._clock())[:3] + (0, 0, 0, 0, 0, -1))
         return self._sets("WHERE started_at >= ? ORDER BY started_at, id", (midnight,))
+
+    def sets_on(self, day: datetime.date, limit: int | None = None) -> list[dict[str, Any]]:
+        """Sets started on a local calendar day, oldest first; at most `limit` (the newest ones)."""
+        start = time.mktime((day.year, day.month, day.day, 0, 0, 0, 0, 0, -1))
+        end = time.mktime((day.year, day.month, day.day + 1, 0, 0, 0, 0, 0, -1))  # mktime rolls the 32nd over
+        sets = self._sets("WHERE started_at >= ? AND started_at < ? ORDER BY started_at, id", (start, end))
+        return sets if limit is None else sets[max(0, len(sets) - limit) :]
+
+    def set_lifter(self, set_id: int, name: str | None) -> dict[str, Any] | None:
+        """Name (or with None, un-name) the lifter of a set; the updated set, or None if there is no such set."""
+        try:
+            with self._lock, self._transaction():
+                changed = self._db.execute("UPDATE sets SET lifter = ? WHERE id = ?", (name, set_id)).rowcount
+        except sqlite3.Error as exc:
+            raise self._write_failed(exc) from None
+        if not changed:
+            return None
+        return self._sets("WHERE id = ?", (set_id,))[0]
 
     def recent_sets(self, limit: int = 20) -> list[dict[str, Any]]:
         """The newest `limit` sets, newest first."""
@@ -172,8 +200,8 @@ class History:
             set_id = self._start_set(event.set_n, event.t_start_s)
             del self._open_sets[event.set_n]
         self._db.execute(
-            "UPDATE sets SET ended_at = ?, t_end_s = ?, reps = MAX(reps, ?) WHERE id = ?",
-            (self._clock(), event.t_s, event.reps, set_id),
+            "UPDATE sets SET ended_at = ?, t_end_s = ?, reps = MAX(reps, ?), discarded = ? WHERE id = ?",
+            (self._clock(), event.t_s, event.reps, int(event.discarded), set_id),
         )
 
     def _close_interrupted_sets(self) -> None:
@@ -214,6 +242,9 @@ class History:
         for set_id, descent_s, ascent_s in tempo:
             by_id[set_id].update(descent_s=descent_s, ascent_s=ascent_s)
         return sets
+
+    def _write_failed(self, exc: sqlite3.Error) -> StorageError:
+        return StorageError(f"cannot write the history to {self.path} ({exc}): check free space and permissions")
 
     def _transaction(self) -> _Transaction:
         return _Transaction(self._db)

@@ -137,6 +137,7 @@ class SetEnded:
     reps: int
     t_start_s: float
     kind: Literal["set_ended"] = "set_ended"
+    discarded: bool = False  # staff reset the set from the page: kept in the history, marked discarded
 
 
 Event = PhaseChanged | RepCompleted | SetStarted | SetEnded
