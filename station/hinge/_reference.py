@@ -306,7 +306,7 @@ class Core:
             ev |= self._top(t, dt)
         elif phase == PH_ASCENT:
             if self._standing():
-                if t - self.t_bottom >= self.s.min_ascent_s:
+                if t - self.t_onset >= self.s.min_rep_s and t - self.t_bottom >= self.s.min_ascent_s:
                     self._lockout(t)
                 self._at_top(t)
                 ev |= self._set_phase(PH_TOP)
@@ -350,12 +350,15 @@ class Core:
         if still:
             self._mark_onset(t)
         if trunk > self.s.hinge_deg:
-            self.max_trunk_deg = self.ref_trunk_deg = trunk
-            self.ref_knee_deg = self.knee_deg
-            self.t_max_trunk = self.t_progress = t
-            self.t_bottom = -1.0
-            ev |= self._set_phase(PH_HINGE)
+            ev |= self._begin_descent(t)
         return ev
+
+    def _begin_descent(self, t: float) -> int:
+        self.max_trunk_deg = self.ref_trunk_deg = self.trunk_deg
+        self.ref_knee_deg = self.knee_deg
+        self.t_max_trunk = self.t_progress = t
+        self.t_bottom = -1.0
+        return self._set_phase(PH_HINGE)
 
     def _descent(self, t: float, trunk: float, knee: float) -> int:
         ev = 0

@@ -23,7 +23,7 @@ class HingeSettings:
     reacquire_s: float = 0.35  # a jump that persists this long is real (camera cut, lifter moved): restart tracking there; longer than any single-frame glitch at 8 fps
     hold_s: float = 0.5  # a joint unseen this long no longer counts as measured (its quantities turn invalid); ~4 frames at 8 fps
     hold_ankle_s: float = 2.0  # ankles stay planted through a lift and plates hide the shins, so a last-seen ankle stays usable longer
-    absent_s: float = 1.0  # no shoulder or hip seen for this long = nobody there (phase absent); bridges short dropouts and title cards
+    absent_s: float = 2.0  # no shoulder or hip seen for this long = nobody there (phase absent); bridges dropouts of a whole second on dark clips
     euro_min_cutoff_hz: float = 1.2  # One Euro filter at rest: removes pixel jitter, keeps the ~0.3-1 Hz motion of a rep (lag ~0.13 s)
     euro_beta: float = 1.5  # cutoff rises by this many Hz per L/s of joint speed, so fast pulls are not smeared
     euro_d_cutoff_hz: float = 1.0  # smoothing of the speed estimate that drives the adaptive cutoff (One Euro paper default)
@@ -43,10 +43,11 @@ class HingeSettings:
     onset_margin_deg: float = 3.0  # hinge onset = last moment the trunk was within this of its lockout angle (above filtered jitter)
     top_base_s: float = 0.5  # the lockout angle is a running mean over ~0.5 s of still frames at the top (a running minimum, biased low by jitter, would date onsets too early)
     min_descent_s: float = 0.3  # onset to bottom faster than this is a glitch, not a lift: a bar falling freely from hips to floor takes ~0.32 s
-    min_ascent_s: float = 0.3  # bottom to lockout faster than this is a glitch: even explosive pulls take ~0.5 s
+    min_ascent_s: float = 0.15  # bottom to lockout in under ~one frame at 8 fps is a glitch (a noisy bottom may be dated late, so kept short)
+    min_rep_s: float = 0.8  # onset to lockout faster than this is a glitch: a descent and an explosive pull take over a second
     top_enter_s: float = 0.3  # standing upright this long before a lifter counts as present at the top
     confirm_s: float = 0.8  # a rep counts once the feet stay put this long after lockout (or the next rep begins)
-    first_confirm_s: float = 2.5  # ... but a set's first rep waits longer: bending once for a plate and walking off starts the walk within ~2 s of standing up
+    first_confirm_s: float = 3.0  # ... but a set's first rep waits longer: bending once for a plate and walking off starts the walk within ~3 s of standing up, a lifter after a single stays put longer
     feet_smooth_s: float = 0.3  # where the lifter stands = mean x of both ankles (and both hips), smoothed over ~0.3 s: label swaps and side switches cannot move it
     walk_L: float = 0.3  # ankles travelling this far during a rep or its confirmation = walking, not lifting (a step is ~0.7 L)
     set_rest_s: float = 30.0  # HINGE_SPEC: a rest longer than ~30 s ends the set
