@@ -3,6 +3,9 @@
 Builds the parts from the configuration, serves the page, tells systemd when it is ready,
 and on SIGTERM/SIGINT (or the end of a file source) stops in order: pipeline (the open set
 is finished, sinks closed, history flushed), then live streams, then the web server.
+
+Each rep reaches the history (committed) before the LEDs show it, and then a line on stdout
+(the journal): a rep anyone has seen survives a power cut.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from station.config import Config
 from station.errors import StationError
 from station.pipeline import DetectorFactory, Pipeline, Sink
 from station.status import StatusHub
-from station.types import Frame, KeypointFrame
+from station.types import Event, Frame, KeypointFrame, RepCompleted
 
 POLL_S = 0.5  # how often the main thread checks that the pipeline is still alive
 
@@ -65,6 +68,25 @@ def _feed(config: Config, metrics: Any) -> Any:
     return feed
 
 
+class RepLog:
+    """A sink printing one line per shown rep: the journal's record, and what the power-cut test reads."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def handle(self, event: Event) -> None:
+        if isinstance(event, RepCompleted):
+            grades = ", ".join(f"{key} {_grade_word(g.ok)}" for key, g in event.rep.keys.items())
+            print(f"{self.name}: set {event.rep.set_n} rep {event.rep.n} shown ({grades})", flush=True)
+
+    def close(self) -> None:
+        pass
+
+
+def _grade_word(ok: bool | None) -> str:
+    return "pass" if ok else "not judged" if ok is None else "fail"
+
+
 class Appliance:
     """Owns every running part; `run()` blocks until a signal or the end of the source."""
 
@@ -82,12 +104,15 @@ class Appliance:
         name: str = "station",
     ) -> None:
         from station.store import History
+        from station.store_buffer import BufferedHistory
         from station.web.app import create_app, history_sets
         from station.web.server import WebServer
 
         self.config = config
         self.name = name
         self.history: Any = None
+        self.history_sink: Any = None  # the history as a sink: writes that fail wait in memory
+        self._history_failures = 0
         self.leds: Any = None
         self.feed: Any = None
         self.server: WebServer | None = None
@@ -102,6 +127,8 @@ class Appliance:
         self.metrics, blueprints = _metrics()
         try:
             self.history = History(state_dir, config.store)
+            self.history_sink = BufferedHistory(self.history, on_health=self._history_health)
+            self.hub.set_health(history=self.history_sink.health())
             self.hub.set_finished_sets(history_sets(self.history.sets_today()))
             self.leds = self._make_leds(pin_factory)
             self.feed = _feed(config, self.metrics)
@@ -114,7 +141,8 @@ class Appliance:
         listeners = [self.leds.set_status] if self.leds is not None else []
         if self.feed is not None:
             listeners.append(self.feed.set_state)
-        sinks: list[Sink] = [s for s in (self.leds, self.history, self.feed, self.metrics, *extra_sinks) if s is not None]
+        parts = (self.history_sink, self.leds, RepLog(name), self.feed, self.metrics, *extra_sinks)  # history first: saved, then shown
+        sinks: list[Sink] = [s for s in parts if s is not None]
         self.pipeline = Pipeline(
             source,
             detector_factory,
@@ -124,6 +152,7 @@ class Appliance:
             leds=self.leds,
             metrics=self.metrics,
             state_listeners=listeners,
+            camera_settings=config.camera,
         )
         self._stop = threading.Event()
 
@@ -133,8 +162,16 @@ class Appliance:
         status = self.feed.status()
         return {"feed": {"connected": status.connected, "reason": status.reason, "queued": status.queued}}
 
+    def _history_health(self, health: dict[str, Any]) -> None:
+        """The history buffer's state on the page, and its failed writes in the metrics."""
+        self.hub.set_health(history=health)
+        if self.metrics is not None:
+            for _ in range(health["failures"] - self._history_failures):
+                self.metrics.history_write_failed()
+        self._history_failures = health["failures"]
+
     def _close_parts(self, source: Iterable[Frame | KeypointFrame]) -> None:
-        for part in (self.feed, self.leds, self.history, source):
+        for part in (self.feed, self.leds, self.history_sink or self.history, source):
             close = getattr(part, "close", None)
             if close is not None:
                 close()

@@ -3,6 +3,11 @@
 A reader thread (`LatestFrame`) pulls frames and keeps only the newest; one processing
 thread runs the model (for frames with pixels; `KeypointFrame`s skip it), the detector,
 every sink, the status hub, and a systemd watchdog ping per processed frame.
+
+A live source (one with `reopen()`, the Pi camera) that fails, ends or stalls is reopened with
+exponential backoff while the detector, and so the open set, is kept; the page and the status
+LED show the fault meanwhile. The processing thread also pings the watchdog between reopen
+attempts: it is alive and doing its job, which is all the watchdog asks. Nothing else pings.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import numpy as np
 from station import systemd
 from station.errors import CameraError, StorageError
 from station.hw.latest import LatestFrame
+from station.settings.camera import CameraSettings
 from station.status import StatusHub
 from station.types import Event, Frame, KeypointFrame, Keypoints, RepCompleted
 
@@ -78,6 +84,7 @@ class Pipeline:
         leds: Any = None,
         metrics: Any = None,
         state_listeners: Sequence[Callable[..., None]] = (),
+        camera_settings: CameraSettings | None = None,
     ) -> None:
         self.source = source
         self.detector_factory = detector_factory
@@ -98,6 +105,10 @@ class Pipeline:
         self._state = ""
         self._dropped_reported = 0
         self._last_frame_at = time.monotonic()
+        self.camera_settings = camera_settings or CameraSettings()  # reconnect backoff and stall time
+        self.reconnects = 0  # times a lost live source came back
+        self._dropped_before = 0  # frames dropped by readers of sources lost earlier
+        self._camera_fault: str | None = None  # the hub fault this pipeline set for a lost camera
 
     def start(self) -> None:
         self._frames = LatestFrame(self.source)
@@ -122,18 +133,33 @@ class Pipeline:
 
     @property
     def dropped_frames(self) -> int:
-        return self._frames.dropped if self._frames else 0
+        return self._dropped_before + (self._frames.dropped if self._frames else 0)
+
+    @property
+    def live(self) -> bool:
+        """The source can be reopened (a camera): its end or failure is a fault to recover from."""
+        return callable(getattr(self.source, "reopen", None))
 
     def _run(self) -> None:
         assert self._frames is not None
         try:
             while not self._stop.is_set():
                 self.hub.run_commands(self._detector, self._last_t_s, self._dispatch)  # staff actions, between frames
-                item = self._frames.get(FRAME_WAIT_S)
+                try:
+                    item = self._frames.get(FRAME_WAIT_S)
+                except CameraError as exc:
+                    if not self.live:
+                        raise
+                    self._reconnect(str(exc))
+                    continue
                 if item is None:
-                    if self._frames.exhausted:
+                    stalled_s = time.monotonic() - self._last_frame_at
+                    if self.live and (self._frames.exhausted or stalled_s >= self.camera_settings.stall_s):
+                        self._reconnect("the stream ended" if self._frames.exhausted else f"no frames for {stalled_s:.0f} s")
+                    elif self._frames.exhausted:
                         break
-                    self.hub.set_health(camera_stalled_s=round(time.monotonic() - self._last_frame_at))
+                    else:
+                        self.hub.set_health(camera_stalled_s=round(stalled_s))
                     continue
                 self._process(item)
         except BaseException as exc:  # noqa: BLE001 - reported by the command that owns the pipeline
@@ -143,7 +169,7 @@ class Pipeline:
             self.hub.set_fault(str(exc) or type(exc).__name__)
             self._announce_state("fault")
         finally:
-            self._frames.close()
+            self._close_frames()
             self._finish()
 
     def _process(self, item: Frame | KeypointFrame) -> None:
@@ -157,6 +183,8 @@ class Pipeline:
             brightness = mean_luma(item.image_rgb)
         if self._detector is None:
             self._detector = self.detector_factory(item.width_px, item.height_px)
+        if self._camera_fault is not None:
+            self._camera_back()
         self._last_t_s = item.t_s
         t0 = time.perf_counter()
         events = self._detector.update(keypoints, item.t_s)
@@ -186,9 +214,72 @@ class Pipeline:
         systemd.notify_watchdog()
         self._report_status(state)
 
+    def _reconnect(self, reason: str) -> None:
+        """The live source is lost: show it, then reopen it with backoff until it opens or we stop.
+
+        The detector is kept, so the set goes on when frames return. Gives up with CameraError
+        after `reconnect_give_up_s`, for systemd to restart the whole process.
+        """
+        settings = self.camera_settings
+        lost_at = time.monotonic()
+        self._close_frames()
+        self._camera_fault = f"camera lost ({reason}); reconnecting"
+        print(f"station: {self._camera_fault}", file=sys.stderr, flush=True)
+        self.hub.set_fault(self._camera_fault)
+        self._announce_state("fault")
+        if self.metrics is not None:
+            self.metrics.camera_error()
+        delay_s, attempts = settings.reconnect_first_s, 0
+        while True:
+            self.hub.set_health(camera_state="reconnecting", camera_error=reason, camera_attempts=attempts, camera_retry_in_s=round(delay_s, 1))
+            if self._idle(delay_s, lost_at):
+                return
+            attempts += 1
+            try:
+                source = self.source.reopen()  # type: ignore[attr-defined]
+                break
+            except CameraError as exc:
+                reason = str(exc)
+            given_s = time.monotonic() - lost_at
+            if 0 < settings.reconnect_give_up_s <= given_s:
+                raise CameraError(f"the camera has been lost for {given_s:.0f} s ({reason}): restarting the station")
+            delay_s = min(2 * delay_s, settings.reconnect_max_s)
+        self.source = source
+        self._dropped_before += self._frames.dropped if self._frames else 0
+        self._frames = LatestFrame(source)
+        self._last_frame_at = time.monotonic()  # the stall clock starts again with the new source
+        self.hub.set_health(camera_state="opened", camera_attempts=attempts, camera_retry_in_s=None)
+
+    def _idle(self, wait_s: float, since: float) -> bool:
+        """Wait while the camera is away, still a live loop: watchdog pings, staff commands, stall time. True on stop."""
+        deadline = time.monotonic() + wait_s
+        while (left_s := deadline - time.monotonic()) > 0:
+            if self._stop.wait(min(left_s, FRAME_WAIT_S)):
+                return True
+            self.hub.run_commands(self._detector, self._last_t_s, self._dispatch)
+            self.hub.set_health(camera_stalled_s=round(time.monotonic() - since))
+            systemd.notify_watchdog()
+        return self._stop.is_set()
+
+    def _close_frames(self) -> None:
+        assert self._frames is not None
+        try:
+            self._frames.close()
+        except Exception as exc:  # noqa: BLE001 - a vanished camera may fail to close; it is being replaced
+            print(f"station: closing the lost source failed ({exc})", file=sys.stderr)
+
+    def _camera_back(self) -> None:
+        """Frames flow again after a reconnect: clear the camera's fault (not a fault someone else set)."""
+        if self.hub.snapshot()["fault"] == self._camera_fault:
+            self.hub.set_fault(None)
+        self._camera_fault = None
+        self.reconnects += 1
+        self.hub.set_health(camera_state="ok", camera_error=None, camera_stalled_s=None, camera_reconnects=self.reconnects)
+        print("station: camera back, counting again", file=sys.stderr, flush=True)
+
     def _dispatch(self, events: list[Event]) -> None:
         for event in events:
-            for sink in [*self.sinks, self.hub]:  # LEDs first: the lifter is waiting for them
+            for sink in [*self.sinks, self.hub]:  # in the given order (history, LEDs ...), the page last
                 try:
                     sink.handle(event)
                 except Exception as exc:  # noqa: BLE001 - one broken sink must not stop the LEDs or page

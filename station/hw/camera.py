@@ -7,7 +7,8 @@ are converted here and tested for channel order (tests/hw/test_camera.py).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -75,11 +76,19 @@ def _open_picamera2() -> Any:
 
 
 class PiCameraSource:
-    """Frames from the Pi camera's low-res stream, timestamped by the sensor."""
+    """Frames from the Pi camera's low-res stream, timestamped by the sensor; `reopen()` after it is lost."""
 
-    def __init__(self, settings: CameraSettings, input_size_px: int, camera: Any = None) -> None:
+    def __init__(
+        self,
+        settings: CameraSettings,
+        input_size_px: int,
+        camera: Any = None,
+        opener: Callable[[], Any] = _open_picamera2,
+    ) -> None:
         self.settings = settings
-        self._camera = camera if camera is not None else _open_picamera2()
+        self._input_size_px = input_size_px
+        self._opener = opener  # how a Picamera2 is made: again on every reopen
+        self._camera = camera if camera is not None else opener()
         self.width_px, self.height_px = lores_size(settings.resolution, input_size_px)
         self._format = settings.lores_format
         try:
@@ -131,8 +140,14 @@ class PiCameraSource:
             yield Frame(image_rgb=self._to_rgb(array), t_s=t_s, index=index)
             index += 1
 
+    def reopen(self) -> PiCameraSource:
+        """A fresh camera with the same settings, after this one was lost and closed (CameraError if still absent)."""
+        return PiCameraSource(self.settings, self._input_size_px, opener=self._opener)
+
     def close(self) -> None:
         try:
             self._camera.stop()
+        except Exception as exc:  # noqa: BLE001 - a vanished camera fails to stop; it must still be released
+            print(f"station: stopping the camera failed ({exc})", file=sys.stderr)
         finally:
             self._camera.close()

@@ -29,6 +29,7 @@ class LatestFrame:
         self._done = False
         self._error: BaseException | None = None
         self._stop = threading.Event()
+        self._closed = False
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
@@ -80,11 +81,14 @@ class LatestFrame:
             return self._done and not self._fresh
 
     def close(self, timeout_s: float = 2.0) -> None:
-        """Stop reading, wait for the thread, then close the source.
+        """Stop reading, wait for the thread, then close the source (once: later calls do nothing).
 
         The source is closed after the thread stops (a decoder must not be closed under it), unless
         the thread is blocked inside the source (a camera that stopped): closing then unblocks it.
         """
+        if self._closed:
+            return  # a lost camera is closed when it is lost, and again when the pipeline ends
+        self._closed = True
         self._stop.set()
         self._thread.join(timeout_s)
         close = getattr(self.source, "close", None)

@@ -28,6 +28,17 @@ class CameraSettings:
     video_max_side_px: int = 640
     # Frame rate assumed for a folder of still images (they carry no timestamps).
     images_fps: float = 30.0
+    # A camera that vanishes (loose ribbon cable, libcamera error) is reopened after 0.5 s, then
+    # 1, 2, 4 ... s: a glitch costs under a second, a pulled cable does not spin the CPU.
+    reconnect_first_s: float = 0.5
+    # ... never waiting longer than 30 s between tries, so a re-seated cable is found within 30 s.
+    reconnect_max_s: float = 30.0
+    # No frame for 3 s from a camera that should send 30 a second means it has hung: reopen it
+    # (well inside the 10 s WatchdogSec, which would otherwise restart the whole station).
+    stall_s: float = 3.0
+    # After 10 minutes without a camera the process gives up (CameraError, exit 69) so that systemd
+    # restarts it with a fresh libcamera, the cure for a wedged driver; 0 keeps retrying for ever.
+    reconnect_give_up_s: float = 600.0
 
     def __post_init__(self) -> None:
         if len(self.resolution) != 2 or min(self.resolution) <= 0:
@@ -36,5 +47,9 @@ class CameraSettings:
             raise ValueError(f"lores_format = {self.lores_format!r}; choose one of {', '.join(LORES_FORMATS)}")
         if self.fps <= 0 or self.images_fps <= 0:
             raise ValueError("fps and images_fps must be positive")
+        if not 0 < self.reconnect_first_s <= self.reconnect_max_s:
+            raise ValueError("reconnect_first_s must be positive and at most reconnect_max_s (e.g. 0.5 and 30)")
+        if self.stall_s <= 0 or self.reconnect_give_up_s < 0:
+            raise ValueError("stall_s must be positive and reconnect_give_up_s 0 (never) or positive")
         if self.video_max_side_px < 16:
             raise ValueError(f"video_max_side_px = {self.video_max_side_px}; must be at least 16")
