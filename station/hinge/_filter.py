@@ -31,7 +31,7 @@ class JointTracks:
 
     __slots__ = (
         "x", "y", "vx", "vy", "t_seen", "tracked", "rej_x", "rej_y", "t_rej", "n_reinit",
-        "cand_x", "cand_y", "status", "near_left", "t_far", "restart", "frame_jump",
+        "cand_x", "cand_y", "status", "near_left", "t_far", "restart", "frame_jump", "lock_x", "lock_r",
     )  # fmt: skip
 
     def __init__(self) -> None:
@@ -46,6 +46,8 @@ class JointTracks:
         self.t_rej = [-1.0] * N_JOINTS  # first time of the current run of rejections, -1 if none
         self.n_reinit = 0  # joints restarted in the last frame
         self.frame_jump = 0  # the last frame was dropped as a jump of the body
+        self.lock_x = 0.0  # during a set: the lifter's spot (feet x, px) ...
+        self.lock_r = 0.0  # ... and how far from it a track may restart (0: anywhere)
         self.cand_x = [0.0] * N_JOINTS  # scratch: this frame's chosen candidate per joint
         self.cand_y = [0.0] * N_JOINTS
         self.status = [0] * N_JOINTS  # scratch: 0 none, 1 accepted, 2 rejected (outside the gate)
@@ -156,6 +158,8 @@ def _start(tr: JointTracks, j: int, x: float, y: float, t: float) -> None:
 def _note_rejection(tr: JointTracks, j: int, x: float, y: float, t: float, scale_px: float, p: HingeSettings) -> None:
     """A rejected point that stays put for reacquire_s is real: restart the track there."""
     consistent = tr.t_rej[j] >= 0.0 and math.hypot(x - tr.rej_x[j], y - tr.rej_y[j]) <= p.joint_gate_L * scale_px
+    if tr.lock_r > 0.0 and abs(x - tr.lock_x) > tr.lock_r:
+        consistent = False  # someone else, away from the lifter's spot: never follow them
     if not consistent:
         tr.t_rej[j] = t
     elif t - tr.t_rej[j] >= p.reacquire_s:

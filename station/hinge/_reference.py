@@ -95,6 +95,9 @@ class Core:
         self.t_prev = t
         self._vote_side(v, dt)
         tr = self.tracks
+        locked = self.set_active or self.pend
+        tr.lock_x = self.pend_ankle_x
+        tr.lock_r = self.s.body_lock_L * self._scale() if locked else 0.0
         fuse_and_filter(tr, v, t, self.width_px, self.height_px, self.near_left, self._scale(), self.s)
         if tr.n_reinit >= 2:
             self.leg_px = self.torso_px = 0.0  # a camera cut or another body: measure anew
@@ -253,6 +256,8 @@ class Core:
                     n += 1.0
             if n == 0.0:
                 continue
+            if self.tracks.lock_r > 0.0 and abs(x / n - self.pend_ankle_x) > self.tracks.lock_r:
+                continue  # another body, away from the lifter's spot
             if pelvis:
                 self.pelvis_x = x / n if not self.feet_seen else self.pelvis_x + a * (x / n - self.pelvis_x)
             else:

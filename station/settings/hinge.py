@@ -48,6 +48,7 @@ class HingeSettings:
     top_enter_s: float = 0.3  # standing upright this long before a lifter counts as present at the top
     confirm_s: float = 0.8  # a rep counts once the feet stay put this long after lockout (or the next rep begins)
     first_confirm_s: float = 3.0  # ... but a set's first rep waits longer: bending once for a plate and walking off starts the walk within ~3 s of standing up, a lifter after a single stays put longer
+    body_lock_L: float = 1.0  # during a set the lifter stays on the spot: a body more than ~1 L from the lifter's feet (a bent lifter spans ~0.7 L) is someone else, and no track restarts on it
     feet_smooth_s: float = 0.3  # where the lifter stands = mean x of both ankles (and both hips), smoothed over ~0.3 s: label swaps and side switches cannot move it
     walk_L: float = 0.3  # ankles travelling this far during a rep or its confirmation = walking, not lifting (a step is ~0.7 L)
     set_rest_s: float = 30.0  # HINGE_SPEC: a rest longer than ~30 s ends the set
