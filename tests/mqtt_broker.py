@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import threading
@@ -119,6 +120,37 @@ class Broker:
         """SIGTERM, as systemd stops it: clients see the socket close, sessions are saved."""
         if self._process is not None:
             self._process.terminate()
+            self._process.wait(WAIT_S)
+            if self._process.stderr:
+                self._process.stderr.close()
+            self._process = None
+
+    def save(self) -> None:
+        """SIGUSR1: mosquitto writes its persistence file now (sessions, subscriptions)."""
+        assert self._process is not None
+        saves = self.log().count("Saving in-memory database")
+        self._process.send_signal(signal.SIGUSR1)
+        wait_until(lambda: self.log().count("Saving in-memory database") > saves, "mosquitto to save")
+        # The log line opens the save; a CONNACK answered after it proves the save is done
+        # (the broker is single-threaded and saves between two rounds of its event loop).
+        probe = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+        probe.connect("127.0.0.1", self.port)
+        probe.loop_start()
+        wait_until(probe.is_connected, "the probe's CONNACK after the save")
+        probe.disconnect()
+        probe.loop_stop()
+
+    def freeze(self) -> None:
+        """SIGSTOP: connections stay open but nothing is read or acknowledged."""
+        assert self._process is not None
+        self._process.send_signal(signal.SIGSTOP)
+        stat = Path(f"/proc/{self._process.pid}/stat")
+        wait_until(lambda: stat.read_text().rsplit(")", 1)[1].split()[0] == "T", "mosquitto to stop")
+
+    def kill(self) -> None:
+        """SIGKILL: a crash; whatever was unread in its sockets is gone, nothing is saved."""
+        if self._process is not None:
+            self._process.kill()
             self._process.wait(WAIT_S)
             if self._process.stderr:
                 self._process.stderr.close()

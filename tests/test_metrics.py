@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from prometheus_client.openmetrics import parser as openmetrics_parser
@@ -31,18 +31,31 @@ class Clock:
         return self.now_s
 
 
-def scrape(sink: MetricsSink, accept: str = "*/*") -> tuple[str, Samples]:
-    """Serve the sink's registry on the station's real web server and GET /metrics over HTTP."""
-    app = create_app(StatusHub(), metrics_blueprint=metrics_blueprint(sink.registry))
-    server = WebServer(app, "127.0.0.1", 0, max_streams=1)
-    server.start()
-    try:
-        request = urllib.request.Request(f"{server.local_url}metrics", headers={"Accept": accept})
-        with urllib.request.urlopen(request, timeout=10) as response:
-            content_type = response.headers["Content-Type"]
-            text = response.read().decode()
-    finally:
+Serve = Callable[[MetricsSink], str]
+
+
+@pytest.fixture
+def serve() -> Iterator[Serve]:
+    """Serve a sink's registry on the station's real web server (waitress); returns the /metrics URL."""
+    servers: list[WebServer] = []
+
+    def start(sink: MetricsSink) -> str:
+        app = create_app(StatusHub(), metrics_blueprint=metrics_blueprint(sink.registry))
+        servers.append(WebServer(app, "127.0.0.1", 0, max_streams=1))
+        servers[-1].start()
+        return f"{servers[-1].local_url}metrics"
+
+    yield start
+    for server in servers:
         server.close()
+
+
+def scrape(url: str, accept: str = "*/*") -> tuple[str, Samples]:
+    """GET /metrics over HTTP and parse it with prometheus_client's own parsers."""
+    request = urllib.request.Request(url, headers={"Accept": accept})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        content_type = response.headers["Content-Type"]
+        text = response.read().decode()
     openmetrics = content_type.startswith("application/openmetrics-text")
     parse = openmetrics_parser.text_string_to_metric_families if openmetrics else text_string_to_metric_families
     samples: Samples = {}
@@ -66,7 +79,7 @@ def clock() -> Clock:
     return Clock()
 
 
-def test_metrics_after_a_set_scraped_and_parsed(clock: Clock) -> None:
+def test_metrics_after_a_set_scraped_and_parsed(clock: Clock, serve: Serve) -> None:
     sink = MetricsSink(clock=clock)
     inference_ms = [4.5, 5.0, 5.5, 7.0, 9.0, 12.0, 18.0, 40.0, 150.0, 250.0] * 3
     for ms in inference_ms:
@@ -86,7 +99,7 @@ def test_metrics_after_a_set_scraped_and_parsed(clock: Clock) -> None:
     sink.history_write_failed()
     sink.close()
 
-    content_type, samples = scrape(sink)
+    content_type, samples = scrape(serve(sink))
     assert content_type.startswith("text/plain; version=0.0.4")  # what every Prometheus reads
     assert value(samples, "station_frames_total") == 32
     assert value(samples, "station_inference_seconds_count") == 30
@@ -113,38 +126,39 @@ def test_metrics_after_a_set_scraped_and_parsed(clock: Clock) -> None:
     assert value(samples, "station_fps") == pytest.approx(32 / (32 / 15))
 
 
-def test_openmetrics_when_the_scraper_asks_for_it() -> None:
+def test_openmetrics_when_the_scraper_asks_for_it(serve: Serve) -> None:
     sink = MetricsSink()
     sink.observe_frame(12.0, 0.02)
-    content_type, samples = scrape(sink, accept="application/openmetrics-text;version=1.0.0,text/plain;q=0.5")
+    content_type, samples = scrape(serve(sink), accept="application/openmetrics-text;version=1.0.0,text/plain;q=0.5")
     assert content_type.startswith("application/openmetrics-text")
     assert value(samples, "station_frames_total") == 1
     assert value(samples, "station_inference_seconds_bucket", le="0.013") == 1
 
 
-def test_fps_follows_the_frame_rate_and_falls_to_zero(clock: Clock) -> None:
+def test_fps_follows_the_frame_rate_and_falls_to_zero(clock: Clock, serve: Serve) -> None:
     sink = MetricsSink(clock=clock)
+    url = serve(sink)
     for _ in range(150):  # 10 s at 15 fps
         clock.now_s += 1 / 15
         sink.observe_frame(20.0, 0.01)
-    _, samples = scrape(sink)
+    _, samples = scrape(url)
     assert value(samples, "station_fps") == pytest.approx(15.0, abs=0.2)
     for _ in range(40):  # then 8 fps for 5 s
         clock.now_s += 1 / 8
         sink.observe_frame(20.0, 0.01)
-    _, samples = scrape(sink)
+    _, samples = scrape(url)
     assert value(samples, "station_fps") == pytest.approx(8.0, abs=0.2)
     clock.now_s += 6.0  # the camera stalls: no frames
-    _, samples = scrape(sink)
+    _, samples = scrape(url)
     assert value(samples, "station_fps") == 0.0
 
 
-def test_two_sinks_in_one_process_do_not_clash() -> None:
+def test_two_sinks_in_one_process_do_not_clash(serve: Serve) -> None:
     first, second = MetricsSink(), MetricsSink()
     first.camera_error()
     assert first.registry is not second.registry
-    assert value(scrape(first)[1], "station_camera_errors_total") == 1
-    assert value(scrape(second)[1], "station_camera_errors_total") == 0
+    assert value(scrape(serve(first))[1], "station_camera_errors_total") == 1
+    assert value(scrape(serve(second))[1], "station_camera_errors_total") == 0
 
 
 @pytest.fixture
@@ -155,12 +169,12 @@ def unreachable_publisher() -> Iterator[MqttPublisher]:
     publisher.close()
 
 
-def test_feed_health_is_exported(unreachable_publisher: MqttPublisher) -> None:
+def test_feed_health_is_exported(unreachable_publisher: MqttPublisher, serve: Serve) -> None:
     sink = MetricsSink()
     sink.registry.register(FeedCollector(unreachable_publisher.status))
     wait_until(lambda: "cannot reach" in str(unreachable_publisher.reason), "the publisher to give up a try")
     unreachable_publisher.handle(RepCompleted(4.0, rep(1, (True, True, True))))
-    _, samples = scrape(sink)
+    _, samples = scrape(serve(sink))
     assert value(samples, "station_mqtt_connected") == 0
     assert value(samples, "station_mqtt_queued_messages") == unreachable_publisher.status().queued >= 2
     assert value(samples, "station_mqtt_dropped_messages_total") == 0

@@ -209,6 +209,7 @@ def test_reps_published_while_the_broker_is_down_arrive_in_order(
     publisher.handle(SetStarted(1.0, 1))
     publisher.handle(RepCompleted(3.0, make_rep(1)))
     watcher.wait_for(lambda: reps_seen(watcher, topics.rep) == [1], "rep 1 before the outage")
+    wait_until(lambda: publisher.status().queued == 0, "rep 1 acknowledged (else paho resends it: a duplicate)")
 
     broker.stop()
     wait_until(lambda: not publisher.connected, "the publisher to notice the broker is gone")
@@ -225,6 +226,23 @@ def test_reps_published_while_the_broker_is_down_arrive_in_order(
     wait_until(lambda: publisher.connected and publisher.status().queued == 0, "the outbox to drain")
     assert publisher.status().dropped == 0
     assert sum("MQTT connected" in r.getMessage() for r in caplog.records) == 2, "connected, then reconnected"
+    watcher.close()
+
+
+def test_reps_in_flight_when_the_broker_crashes_are_resent_first(broker: Broker, make_publisher: MakePublisher) -> None:
+    watcher = Watcher(broker.port, ["hinge-station/bay1/rep"], "watcher-crash", persistent=True)
+    publisher = connected(make_publisher(broker.port))
+    broker.save()  # the watcher's session survives the crash below
+    broker.freeze()
+    for n in range(1, 16):  # 10 go out unacknowledged (the in-flight window), 5 wait in the outbox
+        publisher.handle(RepCompleted(2.0 * n, make_rep(n)))
+    wait_until(lambda: publisher.status().queued == 15 + 1, "the reps and the state to be queued")
+    broker.kill()
+    wait_until(lambda: not publisher.connected, "the publisher to notice the crash")
+    broker.start()
+    watcher.wait_for(lambda: len(watcher.messages) >= 15, "fifteen reps after the crash")
+    wait_until(lambda: publisher.status().queued == 0, "every rep acknowledged")
+    assert reps_seen(watcher, publisher.topics.rep) == list(range(1, 16)), "resent ones first, then the rest"
     watcher.close()
 
 
