@@ -26,12 +26,12 @@ from station.publish.buffer import Message, Outbox
 from station.publish.feed import FeedState, encode
 from station.publish.topics import Topics, discovery_configs, resolve_station_id
 from station.settings.mqtt import MqttSettings
-from station.types import Event, RepCompleted, SetEnded
+from station.types import Event, RepCompleted
 
 log = logging.getLogger("station.publish")
 
 QOS = 1  # at least once: the broker acknowledges every rep; duplicates are harmless, losses are not
-CLOSE_TIMEOUT_S = 3.0  # flush at shutdown for at most this long (systemd waits 90 s; the page less)
+CLOSE_TIMEOUT_S = 3.0  # the longest shutdown waits to flush: well inside systemd's 90 s stop timeout
 _AUTH_FAILURES = {"Bad user name or password", "Not authorized"}
 _PAHO_LOG = logging.getLogger("station.publish.paho")
 # paho 2.2 logs this at ERROR on every retry while the broker is away; our own line says it once.
@@ -44,7 +44,7 @@ class PublisherStatus:
 
     connected: bool
     reason: str | None  # why not connected; None while connected
-    queued: int  # messages not yet acknowledged by the broker
+    queued: int  # messages (events, latest state, configs) the broker has not acknowledged yet
     dropped: int  # events dropped because the buffer was full
     delivered: int  # messages the broker acknowledged
 
