@@ -102,6 +102,7 @@ class Appliance:
         pin_factory: Any = None,
         extra_sinks: Sequence[Sink] = (),
         name: str = "station",
+        admin: Any = None,  # station.web.auth.SecretSource: the admin secret for staff actions (None: off)
     ) -> None:
         from station.store import History
         from station.store_buffer import BufferedHistory
@@ -133,7 +134,15 @@ class Appliance:
             self.leds = self._make_leds(pin_factory)
             self.feed = _feed(config, self.metrics)
             if config.web.enabled:
-                app = create_app(self.hub, history=self.history, settings=config.web, extra_blueprints=blueprints)
+                app = create_app(
+                    self.hub,
+                    history=self.history,
+                    extra_blueprints=blueprints,
+                    config=config,
+                    admin_secret=admin.secret if admin is not None else None,
+                    admin_note=admin.note if admin is not None else "staff actions are off",
+                    state_dir=state_dir,
+                )
                 self.server = WebServer(app, config.web.host, config.web.port, config.web.max_streams)
         except BaseException:
             self._close_parts(source)  # a GPIO or port error must not leave the camera or database open

@@ -32,6 +32,7 @@ ENV_PREFIX = "STATION_"
 ENV_SHORTCUTS: dict[str, tuple[str, str]] = {
     "STATION_MODEL": ("pose", "model"),
     "STATION_STATE_DIR": ("store", "state_dir"),
+    "STATION_ADMIN_SECRET_FILE": ("web", "admin_secret_file"),
 }
 # Variables that are not configuration keys (read elsewhere by design).
 ENV_NOT_KEYS = {"STATION_CONFIG", "STATION_PUREPYTHON", "STATION_REQUIRE_C", "STATION_PIN_FACTORY"}

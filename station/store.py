@@ -130,12 +130,11 @@ class History:
         midnight = time.mktime(time.localtime(self._clock())[:3] + (0, 0, 0, 0, 0, -1))
         return self._sets("WHERE started_at >= ? ORDER BY started_at, id", (midnight,))
 
-    def sets_on(self, day: datetime.date, limit: int | None = None) -> list[dict[str, Any]]:
-        """Sets started on a local calendar day, oldest first; at most `limit` (the newest ones)."""
+    def sets_on(self, day: datetime.date) -> list[dict[str, Any]]:
+        """Sets started on a local calendar day, oldest first."""
         start = time.mktime((day.year, day.month, day.day, 0, 0, 0, 0, 0, -1))
         end = time.mktime((day.year, day.month, day.day + 1, 0, 0, 0, 0, 0, -1))  # mktime rolls the 32nd over
-        sets = self._sets("WHERE started_at >= ? AND started_at < ? ORDER BY started_at, id", (start, end))
-        return sets if limit is None else sets[max(0, len(sets) - limit) :]
+        return self._sets("WHERE started_at >= ? AND started_at < ? ORDER BY started_at, id", (start, end))
 
     def set_lifter(self, set_id: int, name: str | None) -> dict[str, Any] | None:
         """Name (or with None, un-name) the lifter of a set; the updated set, or None if there is no such set."""

@@ -21,18 +21,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import sys
+    from pathlib import Path
+
     from gpiozero.pins.mock import MockFactory
 
     from station.appliance import Appliance, usable_state_dir
-    from station.config import load_config
     from station.errors import UsageError
     from station.hinge import IMPLEMENTATION, PhaseDetector
     from station.pipeline import Paced
     from station.sim import live_lifter
+    from station.web.auth import demo_admin_secret
+    from station.web.runtime_config import load_with_overrides
 
     if args.fps <= 0 or args.speed <= 0:
         raise UsageError("--fps and --speed must be positive: e.g. --fps 30 --speed 4")
-    config = load_config(args.config, flags=station_flags(args))
+    config = load_with_overrides(args.config, station_flags(args))
+    admin = demo_admin_secret(Path(config.web.admin_secret_file))
+    print(f"station demo: {admin.note}", file=sys.stderr, flush=True)
     appliance = Appliance(
         config,
         Paced(live_lifter(args.seed, fps=args.fps), speed=args.speed),
@@ -41,5 +47,6 @@ def run(args: argparse.Namespace) -> int:
         health={"camera": "simulated lifter", "model": "not used (simulated keypoints)", "detector": IMPLEMENTATION},
         pin_factory=MockFactory(),
         name="station demo",
+        admin=admin,
     )
     return appliance.run()

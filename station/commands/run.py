@@ -55,18 +55,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import sys
+
     from station.appliance import Appliance, usable_state_dir
-    from station.config import load_config
     from station.hinge import IMPLEMENTATION, PhaseDetector
     from station.hw.sources import open_source
     from station.pipeline import Paced
+    from station.web.auth import read_admin_secret
+    from station.web.runtime_config import load_with_overrides
 
     if args.speed <= 0:
         raise UsageError("--speed must be positive: e.g. --speed 4")
     if args.source is None and args.speed != 1.0:
         raise UsageError("--speed applies to a --source file; the camera runs in real time")
-    config = load_config(args.config, flags=station_flags(args))
+    config = load_with_overrides(args.config, station_flags(args))  # settings saved from the page count too
     state_dir = usable_state_dir(config, allow_temp=False)
+    admin = read_admin_secret(Path(config.web.admin_secret_file))
+    print(f"station: {admin.note}", file=sys.stderr, flush=True)
     pose_model = None
     health = {"camera": "Pi camera" if args.source is None else f"file {Path(args.source).name}", "detector": IMPLEMENTATION}
     if args.source is not None and args.source.lower().endswith(".npz"):
@@ -86,5 +91,6 @@ def run(args: argparse.Namespace) -> int:
         state_dir=state_dir,
         pose_model=pose_model,
         health=health,
+        admin=admin,
     )
     return appliance.run()

@@ -25,6 +25,13 @@ class WebSettings:
     # Gym members' privacy: no camera picture leaves the station unless the owner turns it on.
     show_camera: bool = False
     camera_hz: float = 1.0  # picture refreshes a second when shown: enough to check placement
+    # Staff actions (end or reset a set, name a lifter, change settings) need this secret as
+    # "Authorization: Bearer <secret>". setup.sh writes it once, mode 0600; STATION_ADMIN_SECRET_FILE
+    # points elsewhere. No readable file: the page stays read-only (`station demo` makes one up).
+    admin_secret_file: str = "/etc/station/admin.secret"
+    # Wrong secrets allowed per client address per minute before it gets 429s: a person mistyping
+    # never meets it, a guesser gets ~14,000 tries a day against a 256-bit secret.
+    auth_failures_per_min: int = 10
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
@@ -33,3 +40,7 @@ class WebSettings:
             raise ValueError("update_hz, keepalive_s and camera_hz must be positive")
         if self.max_streams < 1:
             raise ValueError(f"max_streams must be at least 1, got {self.max_streams}")
+        if self.auth_failures_per_min < 1:
+            raise ValueError(f"auth_failures_per_min must be at least 1, got {self.auth_failures_per_min}")
+        if not self.title.strip() or len(self.title) > 60 or any(ord(c) < 32 or ord(c) == 127 for c in self.title):
+            raise ValueError("title must be 1-60 printable characters")
