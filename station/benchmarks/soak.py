@@ -17,8 +17,10 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,8 +72,12 @@ def soak(duration_s: float, fps: float, sample_s: float, seed: int, state_dir: P
     command = [sys.executable, "-m", "station", "demo", "--port", "0", "--fps", str(fps), "--seed", str(seed)]
     proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     samples: list[Sample] = []
+    err_tail: deque[str] = deque(maxlen=20)
+    readers: list[threading.Thread] = []
     try:
         url = _wait_for_url(proc)
+        # The demo logs a line per rep: an unread pipe would fill and stall its pipeline.
+        readers += [_drain(proc.stdout, deque(maxlen=1)), _drain(proc.stderr, err_tail)]
         start = time.monotonic()
         while True:
             samples.append(_sample(proc.pid, url, time.monotonic() - start))
@@ -82,13 +88,23 @@ def soak(duration_s: float, fps: float, sample_s: float, seed: int, state_dir: P
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
         try:
-            _, err = proc.communicate(timeout=STOP_TIMEOUT_S)
+            proc.wait(timeout=STOP_TIMEOUT_S)
         except subprocess.TimeoutExpired:
             proc.kill()
-            _, err = proc.communicate()
+            proc.wait()
+        for reader in readers:
+            reader.join(5.0)
+    err = "".join(err_tail).strip()
     if proc.returncode != 0:
-        raise StationError(f"station demo exited with status {proc.returncode} during the soak: {err.strip()[-500:]}")
-    return samples, "\n".join(err.strip().splitlines()[-3:])
+        raise StationError(f"station demo exited with status {proc.returncode} during the soak: {err[-500:]}")
+    return samples, "\n".join(err.splitlines()[-3:])
+
+
+def _drain(stream: Any, keep: deque[str]) -> threading.Thread:
+    """Read a child's pipe to its end in a thread, keeping its last lines."""
+    thread = threading.Thread(target=lambda: keep.extend(stream), daemon=True)
+    thread.start()
+    return thread
 
 
 def _wait_for_url(proc: subprocess.Popen[str]) -> str:
