@@ -32,7 +32,7 @@ def test_a_short_soak_samples_a_real_demo_and_reports_its_figures() -> None:
 def test_the_slope_is_least_squares_per_hour() -> None:
     times_s = [0.0, 600.0, 1200.0, 1800.0]
     assert slope_per_hour(times_s, [50.0 + 5.0 * t / 3600 for t in times_s]) == pytest.approx(5.0)
-    assert slope_per_hour(times_s, [50.0, 52.0, 48.0, 50.0]) == pytest.approx(-2.4)  # 0.4 MB down over half an hour of noise
+    assert slope_per_hour(times_s, [50.0, 52.0, 48.0, 50.0]) == pytest.approx(-2.4)  # noise: least squares, not end minus start (0)
     assert slope_per_hour([0.0, 1.0], [1.0, 2.0]) is None  # two points are not a trend
 
 
