@@ -116,10 +116,10 @@ class Broker:
             time.sleep(0.02)
         pytest.fail(f"mosquitto did not start within {WAIT_S} s: {self.log()}", pytrace=False)
 
-    def stop(self) -> None:
+    def stop(self, how: signal.Signals = signal.SIGTERM) -> None:
         """SIGTERM, as systemd stops it: clients see the socket close, sessions are saved."""
         if self._process is not None:
-            self._process.terminate()
+            self._process.send_signal(how)
             self._process.wait(WAIT_S)
             if self._process.stderr:
                 self._process.stderr.close()
@@ -149,12 +149,7 @@ class Broker:
 
     def kill(self) -> None:
         """SIGKILL: a crash; whatever was unread in its sockets is gone, nothing is saved."""
-        if self._process is not None:
-            self._process.kill()
-            self._process.wait(WAIT_S)
-            if self._process.stderr:
-                self._process.stderr.close()
-            self._process = None
+        self.stop(signal.SIGKILL)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
