@@ -25,7 +25,9 @@ DEG = 180.0 / math.pi
 LEFT_SCORES = (5 * 3 + 2, 11 * 3 + 2, 13 * 3 + 2, 15 * 3 + 2)
 RIGHT_SCORES = (6 * 3 + 2, 12 * 3 + 2, 14 * 3 + 2, 16 * 3 + 2)
 NOSE, L_EAR, R_EAR = 0, 3, 4
-DEPTH_STEP_DEG = 1.0  # a descent "makes progress" when trunk or knee deepen by more than this
+DEPTH_STEP_DEG = 1.0  # a descent "makes progress" when the trunk deepens by more than this ...
+KNEE_STEP_DEG = 4.0  # ... or the knees by more than this (they jitter more, the plates hiding the shins)
+BOTTOM_STEP = 5.0  # the bottom is dated at the last deepening by 5x these steps: sway and creep during a pause are not descent
 
 
 class Core:
@@ -39,6 +41,7 @@ class Core:
         "phase", "t_present", "t_upright",
         "top_base_deg", "t_onset", "knee_onset_deg", "ankle_x_onset",
         "max_trunk_deg", "t_max_trunk", "ref_trunk_deg", "ref_knee_deg", "t_progress", "t_bottom",
+        "deep_trunk_deg", "deep_knee_deg", "t_deep",
         "pend", "pend_t_start", "pend_t_bottom", "pend_t_lockout", "pend_hip_x", "pend_ankle_x",
         "rep_n", "rep_set_n", "rep_t_start", "rep_t_bottom", "rep_t_lockout",
         "set_active", "set_n", "reps_in_set", "set_t_start", "set_t_end",
@@ -74,6 +77,7 @@ class Core:
         self.t_onset = self.knee_onset_deg = self.ankle_x_onset = 0.0
         self.max_trunk_deg = self.t_max_trunk = 0.0
         self.ref_trunk_deg = self.ref_knee_deg = self.t_progress = 0.0
+        self.deep_trunk_deg = self.deep_knee_deg = self.t_deep = 0.0  # coarse depth steps: when the bottom was reached
         self.t_bottom = -1.0
         self.pend = 0
         self.pend_t_start = self.pend_t_bottom = self.pend_t_lockout = 0.0
@@ -359,9 +363,9 @@ class Core:
         return ev
 
     def _begin_descent(self, t: float) -> int:
-        self.max_trunk_deg = self.ref_trunk_deg = self.trunk_deg
-        self.ref_knee_deg = self.knee_deg
-        self.t_max_trunk = self.t_progress = t
+        self.max_trunk_deg = self.ref_trunk_deg = self.deep_trunk_deg = self.trunk_deg
+        self.ref_knee_deg = self.deep_knee_deg = self.knee_deg
+        self.t_max_trunk = self.t_progress = self.t_deep = t
         self.t_bottom = -1.0
         return self._set_phase(PH_HINGE)
 
@@ -373,15 +377,19 @@ class Core:
         if trunk > self.ref_trunk_deg + DEPTH_STEP_DEG:
             self.ref_trunk_deg = trunk
             deeper = True
-        if self.held & OK_KNEE and knee > self.ref_knee_deg + DEPTH_STEP_DEG:
+        if self.held & OK_KNEE and knee > self.ref_knee_deg + KNEE_STEP_DEG:
             self.ref_knee_deg = knee
             deeper = True
         if deeper:
             self.t_progress = t
+        if trunk > self.deep_trunk_deg + BOTTOM_STEP * DEPTH_STEP_DEG:
+            self.deep_trunk_deg, self.t_deep = trunk, t
+        if self.held & OK_KNEE and knee > self.deep_knee_deg + BOTTOM_STEP * KNEE_STEP_DEG:
+            self.deep_knee_deg, self.t_deep = knee, t
         real = self.max_trunk_deg >= self.s.bottom_min_deg
         if real and trunk < self.max_trunk_deg - self.s.ascent_drop_deg:
             if self.t_bottom < 0.0:
-                self.t_bottom = self.t_progress
+                self.t_bottom = self.t_deep
             if self.t_bottom - self.t_onset < self.s.min_descent_s:
                 self._at_top(t)  # too fast to be a lift: a glitch of the keypoints
                 return self._set_phase(PH_TOP)
@@ -395,7 +403,7 @@ class Core:
                 self.t_bottom = -1.0
                 ev |= self._set_phase(PH_KNEE_BEND if bent else PH_HINGE)
         elif real and t - self.t_progress >= self.s.bottom_still_s:
-            self.t_bottom = self.t_progress
+            self.t_bottom = self.t_deep
             ev |= self._set_phase(PH_BOTTOM)
         elif self.phase == PH_HINGE and bent:
             ev |= self._set_phase(PH_KNEE_BEND)

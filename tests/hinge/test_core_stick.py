@@ -1,4 +1,4 @@
-"""The reference core on hand-made stick-figure sequences: counts, grades, robustness."""
+"""Both kernels on hand-made stick-figure sequences: counts, grades, robustness."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def _faults(result: dict[str, Any]) -> list[dict[str, tuple[Any, Any]]]:
 
 @pytest.mark.parametrize("facing", [1, -1])
 @pytest.mark.parametrize("fps", [8.0, 30.0, 60.0])
-def test_good_rdls_are_counted_and_pass(facing: int, fps: float) -> None:
+def test_good_rdls_are_counted_and_pass(use_kernel: Any, facing: int, fps: float) -> None:
     kp, t = timeline(rdl_knots(3), fps, facing=facing)
     result = _run(kp, t)
     assert len(result["reps"]) == 3
@@ -37,7 +37,7 @@ def test_good_rdls_are_counted_and_pass(facing: int, fps: float) -> None:
     [("locked", "unlock_knees"), ("rounded", "hips_back_chest_down"), ("arched", "hips_back_chest_down"),
      ("early_knee_bend", "knees_after_hips")],
 )  # fmt: skip
-def test_each_fault_fails_its_key(fault: str, key: str) -> None:
+def test_each_fault_fails_its_key(use_kernel: Any, fault: str, key: str) -> None:
     kp, t = timeline(rdl_knots(2, fault=fault), 30.0)
     result = _run(kp, t)
     assert len(result["reps"]) == 2
@@ -45,7 +45,7 @@ def test_each_fault_fails_its_key(fault: str, key: str) -> None:
         assert grades[key] == (False, fault)
 
 
-def test_partial_dip_and_standing_count_nothing() -> None:
+def test_partial_dip_and_standing_count_nothing(use_kernel: Any) -> None:
     knots = [(0.0, 3.0, 12.0, 0.0), (3.0, 3.0, 12.0, 0.0), (4.0, 32.0, 14.0, 0.1), (5.0, 3.0, 12.0, 0.0), (9.0, 3.0, 12.0, 0.0)]
     kp, t = timeline(knots, 30.0)
     result = _run(kp, t)
@@ -58,7 +58,7 @@ def _stream_reps(kp: np.ndarray, t: np.ndarray) -> int:
     return sum(isinstance(e, RepCompleted) for e in events)
 
 
-def test_nan_dropouts_and_low_scores_do_not_change_the_count() -> None:
+def test_nan_dropouts_and_low_scores_do_not_change_the_count(use_kernel: Any) -> None:
     kp, t = timeline(rdl_knots(4), 30.0)
     rng = np.random.default_rng(1)
     kp = kp.copy()
@@ -70,7 +70,7 @@ def test_nan_dropouts_and_low_scores_do_not_change_the_count() -> None:
     assert _stream_reps(kp, t) == 4
 
 
-def test_left_right_swaps_and_single_frame_jumps_are_ignored() -> None:
+def test_left_right_swaps_and_single_frame_jumps_are_ignored(use_kernel: Any) -> None:
     far = dict(ankle_x_px=640.0)
     kp, t = timeline(rdl_knots(4), 30.0, **far)
     kp = kp.copy()
@@ -89,7 +89,7 @@ def test_left_right_swaps_and_single_frame_jumps_are_ignored() -> None:
     assert all(all(ok for ok, _ in g.values()) for g in _faults(result))
 
 
-def test_uneven_frame_times() -> None:
+def test_uneven_frame_times(use_kernel: Any) -> None:
     knots = rdl_knots(3)
     rng = np.random.default_rng(3)
     t = np.cumsum(rng.uniform(1 / 60, 1 / 8, 600))
@@ -99,12 +99,12 @@ def test_uneven_frame_times() -> None:
     assert len(_run(frames, t)["reps"]) == 3
 
 
-def test_portrait_frame_and_small_lifter() -> None:
+def test_portrait_frame_and_small_lifter(use_kernel: Any) -> None:
     kp, t = timeline(rdl_knots(2), 30.0, leg_px=120.0, width_px=720, height_px=1280, ankle_x_px=360.0, floor_y_px=1100.0)
     assert len(_run(kp, t, 720, 1280)["reps"]) == 2
 
 
-def test_streaming_detector_emits_events_in_order() -> None:
+def test_streaming_detector_emits_events_in_order(use_kernel: Any) -> None:
     kp, t = timeline(rdl_knots(2), 30.0)
     det = PhaseDetector(W_PX, H_PX)
     assert det.phase is Phase.ABSENT
@@ -122,7 +122,7 @@ def test_streaming_detector_emits_events_in_order() -> None:
     assert ended.reps == 2 and ended.t_start_s == started.t_s == reps[0].t_start_s and ended.t_s == reps[-1].t_lockout_s
 
 
-def test_streaming_matches_batch() -> None:
+def test_streaming_matches_batch(use_kernel: Any) -> None:
     kp, t = timeline(rdl_knots(3, fault="rounded"), 24.0)
     det = PhaseDetector(W_PX, H_PX)
     reps: list[dict[str, Any]] = [e.rep.to_json() for i in range(len(t)) for e in det.update(kp[i], float(t[i])) if isinstance(e, RepCompleted)]
@@ -131,7 +131,7 @@ def test_streaming_matches_batch() -> None:
     assert [round(r["t_lockout"], 3) for r in reps] == [r["t_lockout"] for r in batch]
 
 
-def test_repeated_timestamp_and_wrong_shape() -> None:
+def test_repeated_timestamp_and_wrong_shape(use_kernel: Any) -> None:
     det = PhaseDetector(W_PX, H_PX)
     frame = pose(3.0, 12.0, 0.0)
     det.update(frame, 1.0)
@@ -140,7 +140,7 @@ def test_repeated_timestamp_and_wrong_shape() -> None:
         det.update(frame[:5], 2.0)
 
 
-def test_rest_longer_than_set_gap_splits_sets() -> None:
+def test_rest_longer_than_set_gap_splits_sets(use_kernel: Any) -> None:
     first = rdl_knots(2)
     shift = first[-1][0] + 40.0
     second = [(t + shift, a, b, c) for t, a, b, c in rdl_knots(3)]
