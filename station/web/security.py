@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, abort, request
 from werkzeug.exceptions import HTTPException
 
+from station.errors import StationError
+
 # Everything the page needs is served from here (no CDN: gyms often have no uplink), so the
 # policy can forbid all other origins and all inline code. The camera picture is a same-origin
 # PNG and the stick figure a canvas: no data: or blob: images needed.
@@ -42,6 +44,7 @@ def install(app: Flask) -> None:
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.after_request(_headers)
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(StationError, _station_error)
     app.register_error_handler(Exception, _internal_error)
 
 
@@ -68,6 +71,11 @@ def _http_error(exc: HTTPException) -> Response:
         if name.lower() not in ("content-type", "content-length"):
             response.headers[name] = value
     return response
+
+
+def _station_error(exc: StationError) -> Response:
+    """A known trouble (history not writable, ...): its message already says what to do."""
+    return json_response({"error": str(exc), "status": 503}, status=503)
 
 
 def _internal_error(exc: Exception) -> Response:

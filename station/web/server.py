@@ -9,8 +9,13 @@ from flask import Flask
 
 from station.errors import ConfigError
 
-SPARE_THREADS = 4
-LOOP_TIMEOUT_S = 1.0  # waitress's own default: how often its loop looks at idle channels  # page, API and static requests keep flowing while every live stream is open
+SPARE_THREADS = 4  # page, API and static requests keep flowing while every live stream is open
+LOOP_TIMEOUT_S = 1.0  # waitress's own default: how often its loop looks at idle channels
+# waitress buffers a whole body (spilling to disk) before the app sees it: a gigabyte upload would
+# fill a Pi's SD card. Bodies past 64 KiB are refused by waitress itself; Flask's own 16 KiB cap
+# answers the ones in between with a JSON 413.
+MAX_BODY_BYTES = 64 * 1024
+MAX_HEADER_BYTES = 32 * 1024  # the page's requests carry ~1 KiB of headers
 
 
 class WebServer:
@@ -27,6 +32,8 @@ class WebServer:
                 threads=max_streams + SPARE_THREADS,
                 ident="station",
                 clear_untrusted_proxy_headers=True,
+                max_request_body_size=MAX_BODY_BYTES,
+                max_request_header_size=MAX_HEADER_BYTES,
             )
         except OSError as exc:
             raise ConfigError(

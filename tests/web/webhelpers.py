@@ -1,10 +1,18 @@
-"""Builders shared by the status-page tests: reps, graded events and simple poses."""
+"""Builders shared by the status-page tests: reps, graded events, simple poses, and a real server to call."""
 
 from __future__ import annotations
 
+import contextlib
+import http.client
+import json
+from collections.abc import Iterator
+from typing import Any
+
 import numpy as np
+from flask import Flask
 
 from station.types import KEY_NAMES, KeyGrade, Keypoints, Rep, RepCompleted
+from station.web.server import WebServer
 
 # A lifter standing side-on, facing right, in a 640x480 frame: (name index) -> (y_px, x_px).
 SIDE_ON_PX: dict[int, tuple[float, float]] = {
@@ -39,3 +47,42 @@ def rep_event(n: int, set_n: int, oks: tuple[bool | None, ...], t_s: float = 10.
     }  # fmt: skip
     rep = Rep(n=n, set_n=set_n, t_start_s=t_s - 3, t_bottom_s=t_s - 1.5, t_lockout_s=t_s, descent_s=1.5, ascent_s=1.5, keys=keys)
     return RepCompleted(t_s=t_s, rep=rep)
+
+
+SECRET = "test-admin-secret-0123456789abcdef"
+JSON = {"Content-Type": "application/json"}
+ADMIN = {"Authorization": f"Bearer {SECRET}", **JSON}
+
+
+class Reply:
+    """One HTTP response read whole: status, headers (case-insensitive) and body."""
+
+    def __init__(self, status: int, headers: http.client.HTTPMessage, body: bytes) -> None:
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def call(port: int, method: str, path: str, body: bytes | str | None = None, headers: dict[str, str] | None = None) -> Reply:
+    """A real HTTP request over loopback with exactly the given headers."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        response = conn.getresponse()
+        return Reply(response.status, response.headers, response.read())
+    finally:
+        conn.close()
+
+
+@contextlib.contextmanager
+def serving(app: Flask, max_streams: int = 8) -> Iterator[WebServer]:
+    """The app on waitress on a free loopback port, stopped afterwards."""
+    server = WebServer(app, "127.0.0.1", 0, max_streams)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.close()
