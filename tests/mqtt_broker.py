@@ -139,6 +139,7 @@ class Broker:
         wait_until(probe.is_connected, "the probe's CONNACK after the save")
         probe.disconnect()
         probe.loop_stop()
+        probe.reinitialise()  # closes paho's internal socket pair now, not at some GC pass
 
     def freeze(self) -> None:
         """SIGSTOP: connections stay open but nothing is read or acknowledged."""
@@ -208,6 +209,7 @@ class Watcher:
     def close(self) -> None:
         self.client.disconnect()
         self.client.loop_stop()
+        self.client.reinitialise()  # closes paho's internal socket pair now, not at some GC pass
 
 
 def wait_until(check: Callable[[], bool], what: str, timeout_s: float = WAIT_S) -> None:

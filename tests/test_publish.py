@@ -28,6 +28,7 @@ USERS = {"station": "right-password", "watcher": "watch"}
 OBJECTS = {"state", "phase", "set", "reps", "reps_total", *KEY_NAMES}
 
 MakePublisher = Callable[..., MqttPublisher]
+Watch = Callable[..., Watcher]
 
 
 def make_rep(n: int, set_n: int = 1, oks: tuple[bool | None, ...] = (True, False, None)) -> Rep:
@@ -70,6 +71,20 @@ def secure_broker(tmp_path: Path, tls_files: TlsFiles) -> Iterator[Broker]:
 
 
 @pytest.fixture
+def watch() -> Iterator[Watch]:
+    """Subscriber clients, closed after the test however it ends."""
+    made: list[Watcher] = []
+
+    def make(*args: object, **kwargs: object) -> Watcher:
+        made.append(Watcher(*args, **kwargs))  # type: ignore[arg-type]
+        return made[-1]
+
+    yield make
+    for watcher in made:
+        watcher.close()
+
+
+@pytest.fixture
 def make_publisher() -> Iterator[MakePublisher]:
     made: list[MqttPublisher] = []
 
@@ -95,7 +110,9 @@ def reps_seen(watcher: Watcher, topic: str) -> list[int]:
     return [int(str(strict_json(m.payload)["n"])) for m in watcher.on(topic)]
 
 
-def test_discovery_configs_are_retained_and_render_the_state(broker: Broker, make_publisher: MakePublisher) -> None:
+def test_discovery_configs_are_retained_and_render_the_state(
+    broker: Broker, make_publisher: MakePublisher, watch: Watch
+) -> None:
     publisher = connected(make_publisher(broker.port))
     publisher.set_state("running")
     publisher.handle(SetStarted(1.0, 1))
@@ -104,7 +121,7 @@ def test_discovery_configs_are_retained_and_render_the_state(broker: Broker, mak
     wait_until(lambda: publisher.status().queued == 0, "the state to be acknowledged")
 
     topics = publisher.topics
-    watcher = Watcher(broker.port, ["homeassistant/#", topics.state, topics.availability])
+    watcher = watch(broker.port, ["homeassistant/#", topics.state, topics.availability])
     configs = {f"homeassistant/sensor/bay1/{obj}/config" for obj in OBJECTS}
     watcher.wait_for(lambda: {m.topic for m in watcher.messages} >= configs | {topics.state, topics.availability},
                      "every discovery config, the state and the availability")  # fmt: skip
@@ -132,11 +149,12 @@ def test_discovery_configs_are_retained_and_render_the_state(broker: Broker, mak
         "state": "running", "phase": "top", "set": "1", "reps": "1", "reps_total": "1",
         "unlock_knees": "pass", "hips_back_chest_down": "fail", "knees_after_hips": "ungraded",
     }  # fmt: skip
-    watcher.close()
 
 
-def test_reps_and_set_summary_arrive_then_offline_on_close(broker: Broker, make_publisher: MakePublisher) -> None:
-    watcher = Watcher(broker.port, ["hinge-station/#"])
+def test_reps_and_set_summary_arrive_then_offline_on_close(
+    broker: Broker, make_publisher: MakePublisher, watch: Watch
+) -> None:
+    watcher = watch(broker.port, ["hinge-station/#"])
     publisher = make_publisher(broker.port)  # events before the connection are queued, not lost
     reps = [make_rep(1), make_rep(2, oks=(True, True, True)), make_rep(3, oks=(False, None, True))]
     reps[1] = dataclasses.replace(reps[1], descent_s=float("nan"))  # a detector glitch must not break JSON
@@ -163,11 +181,10 @@ def test_reps_and_set_summary_arrive_then_offline_on_close(broker: Broker, make_
     }
     publisher.close()
     watcher.wait_for(lambda: watcher.on(topics.availability)[-1].payload == b"offline", "'offline' on close")
-    watcher.close()
 
 
-def test_last_will_says_offline_when_the_process_is_killed(broker: Broker) -> None:
-    watcher = Watcher(broker.port, ["hinge-station/killed/availability"])
+def test_last_will_says_offline_when_the_process_is_killed(broker: Broker, watch: Watch) -> None:
+    watcher = watch(broker.port, ["hinge-station/killed/availability"])
     script = (
         "import sys, time\n"
         "from station.publish import MqttPublisher\n"
@@ -191,19 +208,17 @@ def test_last_will_says_offline_when_the_process_is_killed(broker: Broker) -> No
         process.kill()
         process.wait(WAIT_S)
         process.stdout.close()  # type: ignore[union-attr]
-    watcher.close()
-    late = Watcher(broker.port, ["hinge-station/killed/availability"])
+    late = watch(broker.port, ["hinge-station/killed/availability"])
     late.wait_for(lambda: len(late.messages) == 1, "the retained availability")
     assert late.messages[0].payload == b"offline" and late.messages[0].retain
-    late.close()
 
 
 def test_reps_published_while_the_broker_is_down_arrive_in_order(
-    broker: Broker, make_publisher: MakePublisher, caplog: pytest.LogCaptureFixture
+    broker: Broker, make_publisher: MakePublisher, caplog: pytest.LogCaptureFixture, watch: Watch
 ) -> None:
     caplog.set_level(logging.INFO, logger="station.publish")
     # A persistent session: the broker keeps the subscription (and queues for it) across its restart.
-    watcher = Watcher(broker.port, ["hinge-station/bay1/rep", "hinge-station/bay1/set"], "watcher", persistent=True)
+    watcher = watch(broker.port, ["hinge-station/bay1/rep", "hinge-station/bay1/set"], "watcher", persistent=True)
     publisher = connected(make_publisher(broker.port))
     topics = publisher.topics
     publisher.handle(SetStarted(1.0, 1))
@@ -226,11 +241,12 @@ def test_reps_published_while_the_broker_is_down_arrive_in_order(
     wait_until(lambda: publisher.connected and publisher.status().queued == 0, "the outbox to drain")
     assert publisher.status().dropped == 0
     assert sum("MQTT connected" in r.getMessage() for r in caplog.records) == 2, "connected, then reconnected"
-    watcher.close()
 
 
-def test_reps_in_flight_when_the_broker_crashes_are_resent_first(broker: Broker, make_publisher: MakePublisher) -> None:
-    watcher = Watcher(broker.port, ["hinge-station/bay1/rep"], "watcher-crash", persistent=True)
+def test_reps_in_flight_when_the_broker_crashes_are_resent_first(
+    broker: Broker, make_publisher: MakePublisher, watch: Watch
+) -> None:
+    watcher = watch(broker.port, ["hinge-station/bay1/rep"], "watcher-crash", persistent=True)
     publisher = connected(make_publisher(broker.port))
     broker.save()  # the watcher's session survives the crash below
     broker.freeze()
@@ -243,13 +259,12 @@ def test_reps_in_flight_when_the_broker_crashes_are_resent_first(broker: Broker,
     watcher.wait_for(lambda: len(watcher.messages) >= 15, "fifteen reps after the crash")
     wait_until(lambda: publisher.status().queued == 0, "every rep acknowledged")
     assert reps_seen(watcher, publisher.topics.rep) == list(range(1, 16)), "resent ones first, then the rest"
-    watcher.close()
 
 
 def test_a_full_buffer_drops_the_oldest_and_counts(
-    broker: Broker, make_publisher: MakePublisher, caplog: pytest.LogCaptureFixture
+    broker: Broker, make_publisher: MakePublisher, caplog: pytest.LogCaptureFixture, watch: Watch
 ) -> None:
-    watcher = Watcher(broker.port, ["hinge-station/bay1/rep"], "watcher-full", persistent=True)
+    watcher = watch(broker.port, ["hinge-station/bay1/rep"], "watcher-full", persistent=True)
     publisher = connected(make_publisher(broker.port, buffer_size=10))
     broker.stop()
     wait_until(lambda: not publisher.connected, "the publisher to notice the broker is gone")
@@ -260,12 +275,13 @@ def test_a_full_buffer_drops_the_oldest_and_counts(
     broker.start()
     watcher.wait_for(lambda: len(watcher.messages) == 10, "the ten newest reps")
     assert reps_seen(watcher, publisher.topics.rep) == list(range(6, 16))
-    watcher.close()
 
 
-def test_reannounces_when_home_assistant_comes_online(broker: Broker, make_publisher: MakePublisher) -> None:
+def test_reannounces_when_home_assistant_comes_online(
+    broker: Broker, make_publisher: MakePublisher, watch: Watch
+) -> None:
     publisher = connected(make_publisher(broker.port))
-    watcher = Watcher(broker.port, ["homeassistant/sensor/#", publisher.topics.state])
+    watcher = watch(broker.port, ["homeassistant/sensor/#", publisher.topics.state])
     watcher.wait_for(lambda: len(watcher.messages) == len(OBJECTS) + 1, "the retained configs and state")
 
     watcher.client.publish("homeassistant/status", "offline", qos=1).wait_for_publish(WAIT_S)
@@ -279,7 +295,6 @@ def test_reannounces_when_home_assistant_comes_online(broker: Broker, make_publi
 
     watcher.wait_for(lambda: len(live()) == len(OBJECTS) + 1, "the configs and state announced again")
     assert set(live()) == {f"homeassistant/sensor/bay1/{o}/config" for o in OBJECTS} | {publisher.topics.state}
-    watcher.close()
 
 
 def test_wrong_credentials_are_logged_and_the_station_keeps_running(
@@ -302,12 +317,12 @@ def test_wrong_credentials_are_logged_and_the_station_keeps_running(
 
 
 def test_tls_with_a_password_file_delivers(
-    secure_broker: Broker, tls_files: TlsFiles, make_publisher: MakePublisher, tmp_path: Path
+    secure_broker: Broker, tls_files: TlsFiles, make_publisher: MakePublisher, tmp_path: Path, watch: Watch
 ) -> None:
     password_file = tmp_path / "mqtt-password"
     password_file.write_text(USERS["station"] + "\n")
     password_file.chmod(0o600)
-    watcher = Watcher(secure_broker.port, ["hinge-station/#"], auth=("watcher", USERS["watcher"]))
+    watcher = watch(secure_broker.port, ["hinge-station/#"], auth=("watcher", USERS["watcher"]))
     assert secure_broker.tls_port is not None
     publisher = make_publisher(secure_broker.tls_port, tls=True, ca_file=str(tls_files.ca), username="station",
                                password_file=str(password_file))  # fmt: skip
@@ -315,7 +330,6 @@ def test_tls_with_a_password_file_delivers(
     watcher.wait_for(lambda: len(watcher.on(publisher.topics.rep)) == 1, "the rep over TLS")
     assert publisher.connected and publisher.reason is None
     assert f"on port {secure_broker.tls_port}" in secure_broker.log(), "it came in through the TLS listener"
-    watcher.close()
 
 
 def test_an_untrusted_broker_certificate_is_a_clear_error(

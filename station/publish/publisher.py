@@ -140,6 +140,9 @@ class MqttPublisher:
         if self._connected:  # paho logs an error for a DISCONNECT without a connection
             self._client.disconnect()
         self._client.loop_stop()
+        # paho closes its internal socket pair only in __del__, which a reference cycle (our bound
+        # callbacks) delays to a GC pass; reinitialise() is the public way to close it now.
+        self._client.reinitialise()
         if lost:
             log.warning("MQTT feed closed with %d rep/set message(s) the broker never acknowledged (%s)", lost, self.reason)
 
