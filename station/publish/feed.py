@@ -40,7 +40,7 @@ class FeedState:
 
     def __init__(self, station_id: str) -> None:
         self.station_id = station_id
-        self.state = "starting"
+        self.state = "running"  # the feed exists only while the station runs; set_state refines it
         self.phase: str | None = None
         self.set_n = 0
         self.reps_in_set = 0
