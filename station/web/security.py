@@ -109,9 +109,26 @@ def json_body(required: bool) -> Any:
             abort(400, "the request needs a JSON body")
         return {}
     try:
-        return json.loads(raw, parse_constant=_no_constant)
+        value = json.loads(raw, parse_constant=_no_constant)
     except (ValueError, RecursionError):
         abort(400, "the request body is not valid JSON")
+    if not _encodable(value):
+        abort(400, "the request body holds text that is not valid Unicode (a lone surrogate escape)")
+    return value
+
+
+def _encodable(value: Any) -> bool:
+    """False for a string anywhere in it that UTF-8 cannot hold (JSON allows "\\ud800"; SQLite and TOML do not)."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+    elif isinstance(value, dict):
+        return all(_encodable(k) and _encodable(v) for k, v in value.items())
+    elif isinstance(value, list):
+        return all(_encodable(v) for v in value)
+    return True
 
 
 def _no_constant(name: str) -> Any:
