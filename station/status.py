@@ -43,7 +43,10 @@ def end_set_command(discard: bool) -> Command:
 
     def command(detector: Any, t_s: float) -> list[Event]:
         events: list[Event] = [] if detector is None else detector.finish(t_s)
-        return [replace(e, discarded=True) if discard and isinstance(e, SetEnded) else e for e in events]
+        # finish() may confirm the set's last rep (even open the set) in the same breath: the
+        # detector lists the end first (right for a new set after a rest), the sinks need it last.
+        ends = [replace(e, discarded=discard) for e in events if isinstance(e, SetEnded)]
+        return [e for e in events if not isinstance(e, SetEnded)] + ends
 
     return command
 

@@ -10,12 +10,13 @@ import os
 import signal
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from playwright.sync_api import ViewportSize
+from playwright.sync_api import Page, ViewportSize
 
 from conftest import REPO_DIR
-from test_pipeline import start_station, station_env
+from test_pipeline import get_json, start_station, station_env
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -36,10 +37,17 @@ pytestmark = [
 ]
 
 
+SECRET = "browser-test-admin-secret-0123456789"
+
+
 @pytest.fixture
 def demo_url(tmp_path: Path) -> Iterator[str]:
     # 10 fps of simulated time at 4x: reps come quickly and the page shows a Pi-like 40 frames/s.
-    proc, url = start_station(["demo", "--port", "0", "--fps", "10", "--speed", "4", "--seed", "7"], station_env(tmp_path))
+    secret_file = tmp_path / "admin.secret"
+    secret_file.write_text(SECRET + "\n")
+    secret_file.chmod(0o600)  # setup.sh's mode: the station refuses a secret others can read
+    env = station_env(tmp_path, STATION_ADMIN_SECRET_FILE=str(secret_file))
+    proc, url = start_station(["demo", "--port", "0", "--fps", "10", "--speed", "4", "--seed", "7"], env)
     yield url
     proc.send_signal(signal.SIGTERM)
     proc.communicate(timeout=20)
@@ -94,6 +102,7 @@ def test_page_shows_reps_and_grades_changing_live(demo_url: str) -> None:
             )
             assert drawn > 500, "the stick figure canvas is empty"
             page.screenshot(path=str(screenshot_dir() / "status-page.png"))
+            staff_end_a_set_and_name_its_lifter(page)
 
             phone = browser.new_page(viewport=PHONE, device_scale_factor=2)
             phone.goto(demo_url)
@@ -107,3 +116,35 @@ def test_page_shows_reps_and_grades_changing_live(demo_url: str) -> None:
             assert not external, f"the page asked for something off the station: {external}"
         finally:
             browser.close()
+
+
+def staff_end_a_set_and_name_its_lifter(page: Page) -> None:
+    """Staff unlock the panel with the secret, end the open set and name its lifter; the page shows both."""
+    page.click("#admin summary")
+    page.fill("#secret", SECRET)
+    page.click("#unlock button")
+    page.wait_for_selector("#staff-tools:not([hidden])", timeout=10_000)
+    assert page.evaluate("sessionStorage.getItem('station-admin-secret')") == SECRET
+    page.wait_for_selector("#setting-web\\.title", timeout=10_000)  # the settings form came from /api/config
+    page.wait_for_function(
+        "() => document.getElementById('set-n').textContent.trim() !== '–'"
+        " && !/ended|discarded/.test(document.getElementById('set-n').textContent)",
+        timeout=LIVE_TIMEOUT_MS,
+    )
+    page.click("#end-set")
+    page.wait_for_function("() => /^Set \\d+ ended \\(\\d+ reps\\)\\.$/.test(document.getElementById('admin-msg').textContent)", timeout=10_000)
+    ended_n = int(page.inner_text("#admin-msg").split()[1])
+    sets: list[dict[str, Any]] = get_json(page.url + "api/sets")["sets"]  # type: ignore[assignment]
+    ended = [s for s in sets if s["n"] == ended_n]
+    assert ended and not ended[-1]["active"] and not ended[-1]["discarded"]
+    page.select_option("#name-set", str(ended[-1]["id"]))
+    page.fill("#name-input", "Alex")
+    page.click("#name-form button")
+    page.wait_for_function("() => document.getElementById('admin-msg').textContent === 'Set named: Alex.'", timeout=10_000)
+    page.wait_for_selector("#sets td.who:text-is('Alex')", timeout=10_000)  # the Today table, pushed live
+    sets = get_json(page.url + "api/sets")["sets"]  # type: ignore[assignment]
+    named = [s for s in sets if s["id"] == ended[-1]["id"]]
+    assert named[0]["lifter"] == "Alex"  # stored in the history
+    page.screenshot(path=str(screenshot_dir() / "status-page-staff.png"), full_page=True)
+    page.click("#lock")
+    assert page.evaluate("sessionStorage.getItem('station-admin-secret')") is None

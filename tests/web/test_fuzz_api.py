@@ -58,7 +58,8 @@ def station_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @schema.parametrize()
 @FUZZ_SETTINGS
 def test_fuzz_without_the_secret(case: schemathesis.Case, station_url: str) -> None:
-    case.headers = {k: v for k, v in (case.headers or {}).items() if k.lower() != "authorization"}
+    for name in [k for k in case.headers or {} if k.lower() == "authorization"]:
+        del case.headers[name]  # schemathesis may add one for the declared bearer scheme
     response = case.call_and_validate(base_url=station_url)
     if case.operation.definition.raw.get("security") and case.method.upper() != "OPTIONS":  # Flask's OPTIONS only lists methods
         assert response.status_code >= 400, (case.method, response.text)  # nothing changes without the secret

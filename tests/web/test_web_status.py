@@ -11,9 +11,9 @@ import pytest
 from webhelpers import HEIGHT_PX, WIDTH_PX, pose, rep_event
 
 from station.settings.store import StoreSettings
-from station.status import StatusHub, StreamsFull
+from station.status import StatusHub, StreamsFull, end_set_command
 from station.store import History
-from station.types import Phase, PhaseChanged, SetEnded, SetStarted
+from station.types import Event, Phase, PhaseChanged, SetEnded, SetStarted
 from station.web.app import history_sets
 
 
@@ -151,3 +151,27 @@ def test_seeded_from_a_real_history_database(tmp_path: Path) -> None:
     assert listed["n"] == 1 and listed["reps"] == 2 and not listed["active"]
     assert listed["keys"]["hips_back_chest_down"] == {"pass": 1, "graded": 2}
     assert listed["keys"]["knees_after_hips"] == {"pass": 1, "graded": 1}
+
+
+class FinishingDetector:
+    """finish() as the detector answers when it confirms a set's first and only rep at the end."""
+
+    def finish(self, t_s: float) -> list[Event]:
+        return [SetEnded(t_s=t_s, set_n=4, reps=1, t_start_s=1.0), SetStarted(t_s=1.0, set_n=4), rep_event(9, 4, (True, True, True))]
+
+
+@pytest.mark.parametrize("discard", [False, True])
+def test_commands_run_on_the_pipeline_thread_and_end_sets_last(discard: bool) -> None:
+    hub = StatusHub()
+    future = hub.submit(end_set_command(discard))
+    assert not future.done()  # nothing runs until the pipeline drains the queue
+    dispatched: list[Event] = []
+    runner = threading.Thread(target=hub.run_commands, args=(FinishingDetector(), 30.0, dispatched.extend))
+    runner.start()
+    runner.join()
+    events = future.result(timeout=1)
+    assert events == dispatched and [e.kind for e in events] == ["set_started", "rep", "set_ended"]
+    assert events[-1].discarded is discard  # type: ignore[union-attr]
+    assert hub.submit(end_set_command(False)) is not None
+    hub.close()
+    assert hub.submit(end_set_command(False)).cancelled()  # a stopping station refuses new commands

@@ -98,7 +98,8 @@
       reps.classList.add("bump");
     }
     const n = set && set.n ? set.day_n || set.n : null;
-    $("set-n").textContent = n ? `${n}${set.active ? "" : " (ended)"}` : "–";
+    const how = set && set.discarded ? " (discarded)" : set && !set.active ? " (ended)" : "";
+    $("set-n").textContent = n ? `${n}${set.lifter ? ` · ${set.lifter}` : ""}${how}` : "–";
   }
 
   const FAULTS = {
@@ -161,13 +162,16 @@
       const row = template.content.firstElementChild.cloneNode(true);
       row.querySelector(".n").textContent = set.day_n || set.n;
       row.querySelector(".t").textContent = clock(set.t_start);
-      row.querySelector(".r").textContent = set.reps;
+      row.querySelector(".who").textContent = set.lifter || "";
+      row.querySelector(".r").textContent = set.discarded ? `${set.reps} discarded` : set.reps;
       row.classList.toggle("active", Boolean(set.active));
+      row.classList.toggle("discarded", Boolean(set.discarded));
       for (const td of row.querySelectorAll(".k")) rateCell(td, (set.keys || {})[td.dataset.key]);
       return row;
     });
     if (rows.length) body.replaceChildren(...rows);
     else body.replaceChildren(body.querySelector(".empty") || emptyRow(body));
+    document.dispatchEvent(new CustomEvent("station:sets", { detail: sets || [] })); // the Staff panel lists them
   }
 
   function emptyRow(body) {
