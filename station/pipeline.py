@@ -109,6 +109,7 @@ class Pipeline:
         self.reconnects = 0  # times a lost live source came back
         self._dropped_before = 0  # frames dropped by readers of sources lost earlier
         self._camera_fault: str | None = None  # the hub fault this pipeline set for a lost camera
+        self._fault: str | None = None  # the fault on the page now
 
     def start(self) -> None:
         self._frames = LatestFrame(self.source)
@@ -166,7 +167,7 @@ class Pipeline:
             self.error = exc
             if isinstance(exc, CameraError) and self.metrics is not None:
                 self.metrics.camera_error()
-            self.hub.set_fault(str(exc) or type(exc).__name__)
+            self._set_fault(str(exc) or type(exc).__name__)
             self._announce_state("fault")
         finally:
             self._close_frames()
@@ -225,7 +226,7 @@ class Pipeline:
         self._close_frames()
         self._camera_fault = f"camera lost ({reason}); reconnecting"
         print(f"station: {self._camera_fault}", file=sys.stderr, flush=True)
-        self.hub.set_fault(self._camera_fault)
+        self._set_fault(self._camera_fault)
         self._announce_state("fault")
         if self.metrics is not None:
             self.metrics.camera_error()
@@ -270,8 +271,8 @@ class Pipeline:
 
     def _camera_back(self) -> None:
         """Frames flow again after a reconnect: clear the camera's fault (not a fault someone else set)."""
-        if self.hub.snapshot()["fault"] == self._camera_fault:
-            self.hub.set_fault(None)
+        if self._fault == self._camera_fault:  # a broken sink's fault since then stays up
+            self._set_fault(None)
         self._camera_fault = None
         self.reconnects += 1
         self.hub.set_health(camera_state="ok", camera_error=None, camera_stalled_s=None, camera_reconnects=self.reconnects)
@@ -285,7 +286,7 @@ class Pipeline:
                 except Exception as exc:  # noqa: BLE001 - one broken sink must not stop the LEDs or page
                     message = f"{type(sink).__name__}: {exc}"
                     print(f"station: {message}", file=sys.stderr)
-                    self.hub.set_fault(message)
+                    self._set_fault(message)
                     if isinstance(exc, StorageError) and self.metrics is not None:
                         self.metrics.history_write_failed()
             if isinstance(event, RepCompleted):
@@ -306,8 +307,14 @@ class Pipeline:
         if now - self._status_at < STATUS_EVERY_S:
             return
         self._status_at = now
-        snap_set = self.hub.snapshot()["set"]
-        systemd.notify_status(f"{state}; set {snap_set['n']}, {snap_set['reps']} reps; {self.frames_processed} frames")
+        # From the detector, not hub.snapshot(): that may read the history, which a lock can hold up.
+        set_n, reps = getattr(self._detector, "set_n", 0), getattr(self._detector, "reps_in_set", 0)
+        systemd.notify_status(f"{state}; set {set_n}, {reps} reps; {self.frames_processed} frames")
+
+    def _set_fault(self, message: str | None) -> None:
+        """Show (or with None clear) the fault on the page; only this pipeline sets the hub's fault."""
+        self._fault = message
+        self.hub.set_fault(message)
 
     def _finish(self) -> None:
         """End of input: close the open set, then close every sink (history flushed)."""

@@ -89,6 +89,8 @@ class BufferedHistory:
     def close(self) -> None:
         """Write what is waiting (for up to `close_wait_s`), print what could not be, close the database."""
         with self._cond:
+            if self._closing:
+                return
             self._closing = True
             self._cond.notify_all()
         self._thread.join(self._close_wait_s)
