@@ -18,19 +18,29 @@ COL = {name: i for i, name in enumerate(EVENT_COLUMNS)}
 
 
 def to_events(record: Sequence[float], trace: Callable[[], F64], settings: HingeSettings) -> list[Event]:
-    """Events of one record in their order: set ended, set started, rep, phase change."""
+    """Events of one record in the order they happened.
+
+    A set that ends here before a new one starts comes first; when the rep confirmed here
+    belongs to the set that ends (end of input, or the lifter left), the set ends last.
+    """
     r = record
     bits = int(r[COL["bits"]])
     out: list[Event] = []
+    ended: SetEnded | None = None
     if bits & EV_SET_ENDED:
-        out.append(SetEnded(
+        ended = SetEnded(
             t_s=r[COL["ended_t_end"]], set_n=int(r[COL["ended_set_n"]]),
             reps=int(r[COL["ended_reps"]]), t_start_s=r[COL["ended_t_start"]],
-        ))  # fmt: skip
+        )  # fmt: skip
+        if not (bits & EV_REP and int(r[COL["rep_set_n"]]) == ended.set_n):
+            out.append(ended)
+            ended = None
     if bits & EV_SET_STARTED:
         out.append(SetStarted(t_s=r[COL["set_t_start"]], set_n=int(r[COL["set_n"]])))
     if bits & EV_REP:
         out.append(RepCompleted(t_s=r[COL["t_s"]], rep=make_rep(r, trace(), settings)))
+    if ended is not None:
+        out.append(ended)
     if bits & EV_PHASE:
         out.append(PhaseChanged(t_s=r[COL["t_s"]], phase=PHASES[int(r[COL["phase"]])]))
     return out
