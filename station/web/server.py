@@ -64,7 +64,10 @@ class WebServer:
         self._server.task_dispatcher.shutdown(timeout=timeout_s)  # type: ignore[union-attr]
         self._closing.set()
         if self._thread.is_alive():
-            self._server.pull_trigger()  # type: ignore[union-attr]
+            try:
+                self._server.pull_trigger()  # type: ignore[union-attr]
+            except OSError:
+                pass  # the loop saw _closing and closed the trigger already: nothing left to wake
             self._thread.join(timeout_s)
         else:
             from waitress import wasyncore
