@@ -17,15 +17,14 @@ import sqlite3
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from faulthelpers import get_json, wait_for
 from station.recording import save
 from station.settings.store import StoreSettings
 from station.sim import scenario_matrix, simulate
@@ -35,19 +34,6 @@ from station.store_buffer import BufferedHistory
 from station.types import KEY_NAMES, KeyGrade, Rep, RepCompleted, SetEnded, SetStarted
 
 SHOWN = re.compile(r": set (\d+) rep (\d+) shown")
-
-
-def wait_for(predicate: Callable[[], Any], timeout_s: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while not (value := predicate()):
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
-    return value
-
-
-def get_json(url: str) -> dict[str, Any]:
-    with urllib.request.urlopen(url, timeout=10) as response:
-        return json.load(response)  # type: ignore[no-any-return]
 
 
 def rep(n: int, set_n: int = 1) -> RepCompleted:
@@ -197,8 +183,8 @@ def test_a_full_disk_keeps_events_in_memory_and_writes_them_in_order_when_space_
         hub = StatusHub()
         buffer = BufferedHistory(history, on_health=lambda h: hub.set_health(history=h), retry_first_s=0.05, retry_max_s=0.2, show_wait_s=10.0)
         try:
-            for event in (SetStarted(t_s=1.0, set_n=1), rep(1), rep(2)):
-                buffer.handle(event)
+            for before in (SetStarted(t_s=1.0, set_n=1), rep(1), rep(2)):
+                buffer.handle(before)
             assert stored(folder / DB_NAME)[1] == [(1, 1), (1, 2)]  # committed before handle returned
             free_space = make_full(folder, history, mounted)
             # The set's end is the first write to fail: its retry must not start a second set.

@@ -7,9 +7,8 @@ the SQLite history, a `station` process and an AF_UNIX socket standing in for sy
 
 from __future__ import annotations
 
-import json
-import re
 import os
+import re
 import signal
 import socket
 import sqlite3
@@ -18,8 +17,7 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -28,14 +26,15 @@ import numpy as np
 import pytest
 from gpiozero.pins.mock import MockFactory
 
-from conftest import MODEL_PATH, REPO_DIR
+from conftest import REPO_DIR
+from faulthelpers import get_json, wait_for
 from station.appliance import Appliance
 from station.config import load_config
 from station.errors import CameraError
 from station.hinge import PhaseDetector
 from station.hw.camera import PiCameraSource
 from station.hw.leds import Indicators
-from station.pipeline import Pipeline
+from station.pipeline import Paced, Pipeline
 from station.recording import Recording
 from station.settings.camera import CameraSettings
 from station.settings.leds import LedSettings
@@ -44,19 +43,6 @@ from station.status import StatusHub
 from station.types import Event, KeypointFrame, Keypoints
 
 SPEED = 4.0  # the lifter plays four times faster than life: a set of 8 reps in ~11 s
-
-
-def wait_for(predicate: Callable[[], Any], timeout_s: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while not (value := predicate()):
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.02)
-    return value
-
-
-def get_json(url: str) -> dict[str, Any]:
-    with urllib.request.urlopen(url, timeout=5) as response:
-        return json.load(response)  # type: ignore[no-any-return]
 
 
 @dataclass
@@ -352,8 +338,6 @@ def test_the_watchdog_is_pinged_per_frame_only_and_not_while_the_loop_is_stuck(n
                 stuck.set()
                 gate.wait()
             return super().update(keypoints, t_s)
-
-    from station.pipeline import Paced
 
     pipeline = Pipeline(Paced(live_lifter(3, fps=30.0)), Stalling, StatusHub())
     pipeline.start()
