@@ -150,7 +150,8 @@ class Appliance:
         listeners = [self.leds.set_status] if self.leds is not None else []
         if self.feed is not None:
             listeners.append(self.feed.set_state)
-        parts = (self.history_sink, self.leds, RepLog(name), self.feed, self.metrics, *extra_sinks)  # history first: saved, then shown
+        # The history first: a rep is committed, then lit, then logged (and the page, last).
+        parts = (self.history_sink, self.leds, RepLog(name), self.feed, self.metrics, *extra_sinks)
         sinks: list[Sink] = [s for s in parts if s is not None]
         self.pipeline = Pipeline(
             source,

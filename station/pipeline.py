@@ -232,7 +232,9 @@ class Pipeline:
             self.metrics.camera_error()
         delay_s, attempts = settings.reconnect_first_s, 0
         while True:
-            self.hub.set_health(camera_state="reconnecting", camera_error=reason, camera_attempts=attempts, camera_retry_in_s=round(delay_s, 1))
+            self.hub.set_health(
+                camera_state="reconnecting", camera_error=reason, camera_attempts=attempts, camera_retry_in_s=round(delay_s, 1)
+            )
             if self._idle(delay_s, lost_at):
                 return
             attempts += 1
