@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -46,7 +48,7 @@ def c_kernel() -> Kernel:
     """The C port; ImportError when it is not built (or was built from another layout)."""
     from station.hinge import _speedups
 
-    class TraceRing(_speedups.TraceRing):  # type: ignore[misc, name-defined]
+    class TraceRing(_speedups.TraceRing):
         """The C trace ring, read back as an array like the reference's."""
 
         __slots__ = ()
@@ -99,3 +101,19 @@ def select() -> Kernel:
             stacklevel=2,
         )
         return python_kernel()
+
+
+@contextmanager
+def running(kernel: Kernel) -> Iterator[Kernel]:
+    """PhaseDetector and analyze built on `kernel` within the block (benchmarks and tests compare kernels)."""
+    import station.hinge as hinge
+
+    names = ("Core", "TraceRing", "run_batch", "IMPLEMENTATION")
+    saved = [getattr(hinge, name) for name in names]
+    for name, value in zip(names, (kernel.Core, kernel.TraceRing, kernel.run_batch, kernel.name)):
+        setattr(hinge, name, value)
+    try:
+        yield kernel
+    finally:
+        for name, value in zip(names, saved):
+            setattr(hinge, name, value)

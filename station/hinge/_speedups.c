@@ -44,7 +44,9 @@ enum { OK_TRUNK = 1, OK_KNEE = 2, OK_TRAVEL = 4, OK_SIDE = 8 };
 static const double PI = 3.141592653589793; /* math.pi */
 #define DEG (180.0 / PI)
 #define TWO_PI (2.0 * PI)
-#define DEPTH_STEP_DEG 1.0
+#define DEPTH_STEP_DEG 1.0 /* a descent makes progress when the trunk deepens by more than this */
+#define KNEE_STEP_DEG 4.0  /* ... or the knees by more than this */
+#define BOTTOM_STEP 5.0    /* the bottom is dated at the last deepening by 5x these steps */
 static const int LABELS[N_JOINTS][2] = {{5, 6}, {11, 12}, {13, 14}, {15, 16}};
 static const int LEFT_SCORES[4] = {5 * 3 + 2, 11 * 3 + 2, 13 * 3 + 2, 15 * 3 + 2};
 static const int RIGHT_SCORES[4] = {6 * 3 + 2, 12 * 3 + 2, 14 * 3 + 2, 16 * 3 + 2};
@@ -58,8 +60,8 @@ enum { NOSE = 0, L_EAR = 3, R_EAR = 4 };
     X(euro_d_cutoff_hz) X(oblique_view_ratio) X(side_switch_ratio) X(leg_calib_s)                  \
     X(side_view_max) X(top_deg) X(top_knee_deg) X(hinge_deg) X(bottom_min_deg)                     \
     X(ascent_drop_deg) X(knee_bend_deg) X(bottom_still_s) X(onset_margin_deg) X(top_base_s)        \
-    X(min_descent_s) X(min_ascent_s) X(top_enter_s) X(confirm_s) X(first_confirm_s) X(walk_L)      \
-    X(feet_smooth_s) X(set_rest_s) X(set_leave_s)
+    X(min_descent_s) X(min_ascent_s) X(min_rep_s) X(top_enter_s) X(confirm_s) X(first_confirm_s) X(walk_L)      \
+    X(feet_smooth_s) X(body_lock_L) X(set_rest_s) X(set_leave_s)
 
 #define PARAM_ENUM(name) PI_##name,
 enum { KERNEL_PARAMS(PARAM_ENUM) N_USED };
@@ -202,6 +204,18 @@ static inline double py_hypot(double x, double y) {
     return vector_norm2(ax, ay, max, isnan(ax) || isnan(ay));
 }
 
+/* math.hypot(x, y) <= limit, decided as Python decides it. The plain sum of squares is within a
+ * few ulp of the exact one, so away from the boundary it settles the comparison (the exact
+ * hypot is only computed within 1e-12 of it, or outside the range where squares are safe). */
+static inline int hypot_le(double x, double y, double limit) {
+    double s = x * x + y * y, l2 = limit * limit;
+    if (limit > 0.0 && s > 1e-300 && s < 1e300 && l2 > 1e-300 && l2 < 1e300) {
+        if (s < l2 * (1.0 - 1e-12)) return 1;
+        if (s > l2 * (1.0 + 1e-12)) return 0;
+    }
+    return py_hypot(x, y) <= limit;
+}
+
 /* ------------------------------------------------------------------ the kernel state */
 
 typedef struct {
@@ -210,6 +224,7 @@ typedef struct {
     double rej_x[N_JOINTS], rej_y[N_JOINTS], t_rej[N_JOINTS], t_far[N_JOINTS];
     int near_left, frame_jump;
     long long n_reinit;
+    double lock_x, lock_r; /* during a set: the lifter's spot (feet x, px) and how far from it a track may restart */
 } Tracks;
 
 typedef struct {
@@ -226,6 +241,7 @@ typedef struct {
     int phase;
     double t_present, t_upright, top_base_deg, t_onset, knee_onset_deg, ankle_x_onset;
     double max_trunk_deg, t_max_trunk, ref_trunk_deg, ref_knee_deg, t_progress, t_bottom;
+    double deep_trunk_deg, deep_knee_deg, t_deep;
     int pend;
     double pend_t_start, pend_t_bottom, pend_t_lockout, pend_hip_x, pend_ankle_x;
     long long rep_n, rep_set_n;
@@ -234,7 +250,30 @@ typedef struct {
     double set_t_start, set_t_end;
     long long ended_set_n, ended_reps;
     double ended_t_start, ended_t_end;
+    int err; /* the exception the reference would raise in this frame (ERR_*), 0 if none */
+    double side_decay; /* this frame's exp(-dt / side_window_s): the side vote's, reused by the view */
 } Kernel;
+
+/* Where Python's float division and math.exp raise, the reference stops with an exception: the
+ * kernel notes the first such error of a frame (and goes on with NaN or inf; the frame fails). */
+enum { ERR_NONE, ERR_ZERO_DIVISION, ERR_OVERFLOW };
+
+static inline double pdiv(Kernel *c, double a, double b) {
+    if (b == 0.0) {
+        if (!c->err) c->err = ERR_ZERO_DIVISION;
+        return NAN;
+    }
+    return a / b;
+}
+
+static inline double pexp(Kernel *c, double x) {
+    double r = exp(x);
+    if (isinf(r) && isfinite(x) && !c->err) c->err = ERR_OVERFLOW;
+    return r;
+}
+
+/* math.exp(-dt / window): the decay of a running value over dt. */
+static inline double decay(Kernel *c, double dt, double window) { return pexp(c, pdiv(c, -dt, window)); }
 
 static void kernel_init(Kernel *c, double width_px, double height_px) {
     Tracks *tr = &c->tr;
@@ -249,6 +288,7 @@ static void kernel_init(Kernel *c, double width_px, double height_px) {
     tr->near_left = 1;
     tr->frame_jump = 0;
     tr->n_reinit = 0;
+    tr->lock_x = tr->lock_r = 0.0;
     c->width_px = width_px;
     c->height_px = height_px;
     c->t_prev = -1e300;
@@ -270,6 +310,7 @@ static void kernel_init(Kernel *c, double width_px, double height_px) {
     c->max_trunk_deg = c->t_max_trunk = 0.0;
     c->ref_trunk_deg = c->ref_knee_deg = c->t_progress = 0.0;
     c->t_bottom = -1.0;
+    c->deep_trunk_deg = c->deep_knee_deg = c->t_deep = 0.0;
     c->pend = 0;
     c->pend_t_start = c->pend_t_bottom = c->pend_t_lockout = 0.0;
     c->pend_hip_x = c->pend_ankle_x = 0.0;
@@ -279,13 +320,15 @@ static void kernel_init(Kernel *c, double width_px, double height_px) {
     c->set_t_start = c->set_t_end = 0.0;
     c->ended_set_n = c->ended_reps = 0;
     c->ended_t_start = c->ended_t_end = 0.0;
+    c->err = ERR_NONE;
+    c->side_decay = 1.0;
 }
 
 /* ------------------------------------------------------------------ _filter.py */
 
-static inline double euro_alpha(double cutoff_hz, double dt_s) {
+static inline double euro_alpha(Kernel *c, double cutoff_hz, double dt_s) {
     double r = TWO_PI * cutoff_hz * dt_s;
-    return r / (r + 1.0);
+    return pdiv(c, r, r + 1.0);
 }
 
 static void track_start(Tracks *tr, int j, double x, double y, double t) {
@@ -298,8 +341,8 @@ static void track_start(Tracks *tr, int j, double x, double y, double t) {
 }
 
 static void note_rejection(const Kernel *c, Tracks *tr, int j, double x, double y, double t, double scale_px) {
-    int consistent = tr->t_rej[j] >= 0.0
-                     && py_hypot(x - tr->rej_x[j], y - tr->rej_y[j]) <= P(c, joint_gate_L) * scale_px;
+    int consistent = tr->t_rej[j] >= 0.0 && hypot_le(x - tr->rej_x[j], y - tr->rej_y[j], P(c, joint_gate_L) * scale_px);
+    if (tr->lock_r > 0.0 && fabs(x - tr->lock_x) > tr->lock_r) consistent = 0; /* someone else */
     if (!consistent) {
         tr->t_rej[j] = t;
     } else if (t - tr->t_rej[j] >= P(c, reacquire_s)) {
@@ -311,14 +354,14 @@ static void note_rejection(const Kernel *c, Tracks *tr, int j, double x, double 
     tr->rej_y[j] = y;
 }
 
-static void euro_update(const Kernel *c, Tracks *tr, int j, double x, double y, double t, double scale_px) {
+static void euro_update(Kernel *c, Tracks *tr, int j, double x, double y, double t, double scale_px) {
     double dt = t - tr->t_seen[j];
     if (dt <= 0.0) return;
-    double ad = euro_alpha(P(c, euro_d_cutoff_hz), dt);
+    double ad = euro_alpha(c, P(c, euro_d_cutoff_hz), dt);
     tr->vx[j] += ad * ((x - tr->x[j]) / dt - tr->vx[j]);
     tr->vy[j] += ad * ((y - tr->y[j]) / dt - tr->vy[j]);
-    double speed_L_s = py_hypot(tr->vx[j], tr->vy[j]) / scale_px;
-    double a = euro_alpha(P(c, euro_min_cutoff_hz) + P(c, euro_beta) * speed_L_s, dt);
+    double speed_L_s = pdiv(c, py_hypot(tr->vx[j], tr->vy[j]), scale_px);
+    double a = euro_alpha(c, P(c, euro_min_cutoff_hz) + P(c, euro_beta) * speed_L_s, dt);
     tr->x[j] += a * (x - tr->x[j]);
     tr->y[j] += a * (y - tr->y[j]);
     tr->t_seen[j] = t;
@@ -356,8 +399,8 @@ static void fuse_and_filter(Kernel *c, const double *v, double t, int near_left,
         double px = tr->x[j] + tr->vx[j] * lead;
         double py = tr->y[j] + tr->vy[j] * lead;
         double gate = (P(c, joint_gate_L) + P(c, max_speed_L_s) * dt) * scale_px;
-        int n_in = n_ok && py_hypot(nx - px, ny - py) <= gate;
-        int f_in = f_ok && py_hypot(fx - px, fy - py) <= gate;
+        int n_in = n_ok && hypot_le(nx - px, ny - py, gate);
+        int f_in = f_ok && hypot_le(fx - px, fy - py, gate);
         if (n_in && (!f_in || ns >= fs)) {
             cand_x[j] = nx;
             cand_y[j] = ny;
@@ -418,7 +461,7 @@ static inline int standing(const Kernel *c) {
 }
 
 static void vote_side(Kernel *c, const double *v, double dt) {
-    double a = exp(-dt / P(c, side_window_s));
+    double a = c->side_decay = decay(c, dt, P(c, side_window_s));
     double sl = 0.0, sr = 0.0;
     for (int k = 0; k < 4; k++) {
         double s = v[LEFT_SCORES[k]];
@@ -438,7 +481,7 @@ static void vote_side(Kernel *c, const double *v, double dt) {
 }
 
 static void vote_facing(Kernel *c, const double *v, double dt, double knee_side) {
-    double acc = c->facing_acc * exp(-dt / P(c, facing_window_s));
+    double acc = c->facing_acc * decay(c, dt, P(c, facing_window_s));
     const double ms = P(c, min_score);
     double ear_x = 0.0, ear_n = 0.0;
     const int ears[2] = {L_EAR, R_EAR};
@@ -451,7 +494,7 @@ static void vote_facing(Kernel *c, const double *v, double dt, double knee_side)
     }
     double nose_x = v[3 * NOSE + 1];
     if (ear_n > 0.0 && v[3 * NOSE + 2] >= ms && nose_x == nose_x) {
-        double ahead = (nose_x - ear_x / ear_n) * c->width_px / (0.05 * scale_of(c));
+        double ahead = pdiv(c, (nose_x - ear_x / ear_n) * c->width_px, 0.05 * scale_of(c));
         acc += py_max(-1.0, py_min(1.0, ahead));
     }
     if ((c->held & OK_TRUNK) && c->trunk_deg > 30.0) {
@@ -466,8 +509,9 @@ static void vote_facing(Kernel *c, const double *v, double dt, double knee_side)
     }
 }
 
+/* Leg and torso lengths (0 = not measured now): first measurement, then standing frames. */
 static void calibrate(Kernel *c, double leg_px, double torso_px, double dt) {
-    double a = 1.0 - exp(-dt / P(c, leg_calib_s));
+    double a = 1.0 - decay(c, dt, P(c, leg_calib_s));
     int is_standing = standing(c);
     if (leg_px > 0.0) {
         if (c->leg_px <= 0.0) {
@@ -485,7 +529,7 @@ static void calibrate(Kernel *c, double leg_px, double torso_px, double dt) {
     }
 }
 
-static void update_view(Kernel *c, const double *v, double dt) {
+static void update_view(Kernel *c, const double *v) {
     if (c->torso_px <= 0.0) return;
     const double ms = P(c, min_score);
     double spread = 0.0;
@@ -497,13 +541,13 @@ static void update_view(Kernel *c, const double *v, double dt) {
             if (d == d) spread += d;
         }
     }
-    double a = 1.0 - exp(-dt / P(c, side_window_s));
+    double a = 1.0 - c->side_decay; /* the same exp(-dt / side_window_s) as the side vote's */
     c->view_ratio += a * (spread / (2.0 * c->torso_px) - c->view_ratio);
 }
 
 /* Where the body stands, from both labels at once (ankles, then hips). */
 static void update_feet(Kernel *c, const double *v, double dt) {
-    double a = 1.0 - exp(-dt / P(c, feet_smooth_s));
+    double a = 1.0 - decay(c, dt, P(c, feet_smooth_s));
     const int pairs[2][2] = {{15, 16}, {11, 12}};
     for (int k = 0; k < 2; k++) {
         double x = 0.0, n = 0.0;
@@ -516,6 +560,7 @@ static void update_feet(Kernel *c, const double *v, double dt) {
             }
         }
         if (n == 0.0) continue;
+        if (c->tr.lock_r > 0.0 && fabs(x / n - c->pend_ankle_x) > c->tr.lock_r) continue; /* another body */
         double *level = k == 1 ? &c->pelvis_x : &c->feet_x;
         *level = !c->feet_seen ? x / n : *level + a * (x / n - *level);
     }
@@ -544,7 +589,7 @@ static void quantities(Kernel *c, const double *v, double t, double dt) {
         double horiz = fabs(sx - hx);
         torso_px = py_hypot(horiz, rise);
         double trunk = atan2(horiz, rise) * DEG;
-        double oblique = (c->view_ratio - P(c, oblique_view_ratio)) / P(c, oblique_view_ratio);
+        double oblique = pdiv(c, c->view_ratio - P(c, oblique_view_ratio), P(c, oblique_view_ratio));
         if (c->torso_px > 0.0 && oblique > 0.0) {
             double drop = acos(py_max(-1.0, py_min(1.0, rise / c->torso_px))) * DEG;
             if (drop > trunk) {
@@ -572,7 +617,7 @@ static void quantities(Kernel *c, const double *v, double t, double dt) {
         ok |= hip_now ? OK_TRAVEL : 0;
         c->travel_L = (double)c->facing * (ax - hx) / c->leg_px;
     }
-    update_view(c, v, dt);
+    update_view(c, v);
     if (c->view_ratio <= P(c, side_view_max)) {
         ok |= OK_SIDE;
         held |= OK_SIDE;
@@ -657,18 +702,20 @@ static inline int follow_level(double value, double *level, double margin, doubl
     return 0;
 }
 
+static int begin_descent(Kernel *c, double t) {
+    c->max_trunk_deg = c->ref_trunk_deg = c->deep_trunk_deg = c->trunk_deg;
+    c->ref_knee_deg = c->deep_knee_deg = c->knee_deg;
+    c->t_max_trunk = c->t_progress = c->t_deep = t;
+    c->t_bottom = -1.0;
+    return set_phase(c, PH_HINGE);
+}
+
 static int top(Kernel *c, double t, double dt) {
     int ev = 0;
     double trunk = c->trunk_deg;
-    double a = 1.0 - exp(-dt / P(c, top_base_s));
+    double a = 1.0 - decay(c, dt, P(c, top_base_s));
     if (follow_level(trunk, &c->top_base_deg, P(c, onset_margin_deg), a)) mark_onset(c, t);
-    if (trunk > P(c, hinge_deg)) {
-        c->max_trunk_deg = c->ref_trunk_deg = trunk;
-        c->ref_knee_deg = c->knee_deg;
-        c->t_max_trunk = c->t_progress = t;
-        c->t_bottom = -1.0;
-        ev |= set_phase(c, PH_HINGE);
-    }
+    if (trunk > P(c, hinge_deg)) ev |= begin_descent(c, t);
     return ev;
 }
 
@@ -683,14 +730,22 @@ static int descent(Kernel *c, double t, double trunk, double knee) {
         c->ref_trunk_deg = trunk;
         deeper = 1;
     }
-    if ((c->held & OK_KNEE) && knee > c->ref_knee_deg + DEPTH_STEP_DEG) {
+    if ((c->held & OK_KNEE) && knee > c->ref_knee_deg + KNEE_STEP_DEG) {
         c->ref_knee_deg = knee;
         deeper = 1;
     }
     if (deeper) c->t_progress = t;
+    if (trunk > c->deep_trunk_deg + BOTTOM_STEP * DEPTH_STEP_DEG) {
+        c->deep_trunk_deg = trunk;
+        c->t_deep = t;
+    }
+    if ((c->held & OK_KNEE) && knee > c->deep_knee_deg + BOTTOM_STEP * KNEE_STEP_DEG) {
+        c->deep_knee_deg = knee;
+        c->t_deep = t;
+    }
     int real = c->max_trunk_deg >= P(c, bottom_min_deg);
     if (real && trunk < c->max_trunk_deg - P(c, ascent_drop_deg)) {
-        if (c->t_bottom < 0.0) c->t_bottom = c->t_progress;
+        if (c->t_bottom < 0.0) c->t_bottom = c->t_deep;
         if (c->t_bottom - c->t_onset < P(c, min_descent_s)) {
             at_top(c, t);
             return set_phase(c, PH_TOP);
@@ -708,7 +763,7 @@ static int descent(Kernel *c, double t, double trunk, double knee) {
             ev |= set_phase(c, bent ? PH_KNEE_BEND : PH_HINGE);
         }
     } else if (real && t - c->t_progress >= P(c, bottom_still_s)) {
-        c->t_bottom = c->t_progress;
+        c->t_bottom = c->t_deep;
         ev |= set_phase(c, PH_BOTTOM);
     } else if (c->phase == PH_HINGE && bent) {
         ev |= set_phase(c, PH_KNEE_BEND);
@@ -763,7 +818,7 @@ static int phases(Kernel *c, double t, double dt) {
         ev |= top(c, t, dt);
     } else if (phase == PH_ASCENT) {
         if (standing(c)) {
-            if (t - c->t_bottom >= P(c, min_ascent_s)) lockout(c, t);
+            if (t - c->t_onset >= P(c, min_rep_s) && t - c->t_bottom >= P(c, min_ascent_s)) lockout(c, t);
             at_top(c, t);
             ev |= set_phase(c, PH_TOP);
         }
@@ -774,17 +829,32 @@ static int phases(Kernel *c, double t, double dt) {
     return ev;
 }
 
-/* Core.step after the keypoints are read: 51 doubles in MoveNet order at time t. */
+/* Core.step after the keypoints are read: 51 doubles in MoveNet order at time t; the event
+ * bits, or -1 where the reference raises (c->err says which exception). */
 static int kernel_step(Kernel *c, const double *v, double t) {
     if (t <= c->t_prev) return 0;
     double dt = c->t_prev > -1e299 ? t - c->t_prev : 0.0;
     c->t_prev = t;
+    c->err = ERR_NONE;
     vote_side(c, v, dt);
+    int locked = c->set_active || c->pend;
+    c->tr.lock_x = c->pend_ankle_x;
+    c->tr.lock_r = locked ? P(c, body_lock_L) * scale_of(c) : 0.0;
     fuse_and_filter(c, v, t, c->near_left, scale_of(c));
     if (c->tr.n_reinit >= 2) c->leg_px = c->torso_px = 0.0;
     quantities(c, v, t, dt);
     if (!c->tr.frame_jump) update_feet(c, v, dt);
-    return phases(c, t, dt);
+    int ev = phases(c, t, dt);
+    return c->err ? -1 : ev;
+}
+
+static PyObject *raise_kernel_error(const Kernel *c) {
+    if (c->err == ERR_OVERFLOW) {
+        PyErr_SetString(PyExc_OverflowError, "math range error");
+    } else {
+        PyErr_SetString(PyExc_ZeroDivisionError, "float division by zero");
+    }
+    return NULL;
 }
 
 static int kernel_finish(Kernel *c) {
@@ -815,11 +885,17 @@ static inline void trace_row(const Kernel *c, double t, double *out) {
 
 /* ------------------------------------------------------------------ reading Python input */
 
+/* Attribute and method names, interned once (a fresh string per call would churn CPython's
+ * method cache, which keys on the string object). */
+#define NAMES(X) X(ravel) X(tolist) X(phase) X(trunk_deg) X(knee_deg) X(travel_L) X(ok)
+#define NAME_FIELD(name) PyObject *str_##name;
+
 typedef struct {
     Py_ssize_t param_index[N_USED]; /* where each kernel setting sits in the params array */
     Py_ssize_t n_params;
     PyTypeObject *core_type;
     PyTypeObject *ring_type;
+    NAMES(NAME_FIELD)
 } ModState;
 
 static struct PyModuleDef module_def;
@@ -843,7 +919,7 @@ static int used_index(Py_ssize_t i) {
  * order into v, their count into *n. A contiguous float32/float64 buffer is read directly;
  * anything else goes through ravel().tolist() like the reference. A value the kernel reads
  * that is not a real number is reported through *bad (no exception is set). */
-static int read_frame(PyObject *obj, double *v, Py_ssize_t *n, int *bad) {
+static int read_frame(const ModState *st, PyObject *obj, double *v, Py_ssize_t *n, int *bad) {
     Py_buffer view;
     *bad = 0;
     if (PyObject_CheckBuffer(obj) && PyObject_GetBuffer(obj, &view, PyBUF_RECORDS_RO) == 0) {
@@ -864,9 +940,9 @@ static int read_frame(PyObject *obj, double *v, Py_ssize_t *n, int *bad) {
     } else {
         PyErr_Clear();
     }
-    PyObject *flat = PyObject_CallMethod(obj, "ravel", NULL);
+    PyObject *flat = PyObject_CallMethodNoArgs(obj, st->str_ravel);
     if (flat == NULL) return -1;
-    PyObject *list = PyObject_CallMethod(flat, "tolist", NULL);
+    PyObject *list = PyObject_CallMethodNoArgs(flat, st->str_tolist);
     Py_DECREF(flat);
     if (list == NULL) return -1;
     PyObject *seq = PySequence_Fast(list, "keypoints.ravel().tolist() must return a sequence");
@@ -966,7 +1042,8 @@ static PyObject *core_step(PyObject *op, PyObject *const *args, Py_ssize_t nargs
     double v[N_KP];
     Py_ssize_t n;
     int bad;
-    if (read_frame(args[0], v, &n, &bad) < 0) return NULL;
+    ModState *st = (ModState *)PyType_GetModuleState(Py_TYPE(op));
+    if (st == NULL || read_frame(st, args[0], v, &n, &bad) < 0) return NULL;
     double t = PyFloat_AsDouble(args[1]);
     if (t == -1.0 && PyErr_Occurred()) return NULL;
     Kernel *c = &self->k;
@@ -981,7 +1058,8 @@ static PyObject *core_step(PyObject *op, PyObject *const *args, Py_ssize_t nargs
         PyErr_SetString(PyExc_TypeError, "keypoints must hold real numbers");
         return NULL;
     }
-    return PyLong_FromLong(kernel_step(c, v, t));
+    int bits = kernel_step(c, v, t);
+    return bits < 0 ? raise_kernel_error(c) : PyLong_FromLong(bits);
 }
 
 PyDoc_STRVAR(core_finish_doc, "finish(t) -> int\n--\n\nEnd of input: a pending rep counts, an open set closes; return event bits.");
@@ -995,8 +1073,12 @@ static PyObject *core_finish(PyObject *op, PyObject *arg) {
 
 static int get_buffer(PyObject *obj, Py_buffer *view, int flags, const char *what) {
     if (PyObject_GetBuffer(obj, view, flags) < 0) {
-        PyErr_Format(PyExc_TypeError, "%s must be a numpy array (an object with the buffer protocol), got %.100s",
-                     what, Py_TYPE(obj)->tp_name);
+        if (PyObject_CheckBuffer(obj) && (flags & PyBUF_WRITABLE)) {
+            PyErr_Format(PyExc_ValueError, "%s must be a writable array", what);
+        } else {
+            PyErr_Format(PyExc_TypeError, "%s must be a numpy array (an object with the buffer protocol), got %.100s",
+                         what, Py_TYPE(obj)->tp_name);
+        }
         return -1;
     }
     if (!PyBuffer_IsContiguous(view, 'C')) {
@@ -1104,6 +1186,10 @@ static PyObject *core_run(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
         }
         double ti = ts[i];
         int bits = kernel_step(c, v, ti);
+        if (bits < 0) {
+            failed = 2;
+            break;
+        }
         if (bits && records_push(&rec, c, (double)i, bits, ti) < 0) failed = 1;
         trace_row(c, ti, trace + i * N_TRACE);
     }
@@ -1117,7 +1203,9 @@ static PyObject *core_run(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
     PyBuffer_Release(&tv);
     PyBuffer_Release(&kv);
     PyObject *out = NULL;
-    if (failed) {
+    if (failed == 2) {
+        raise_kernel_error(c);
+    } else if (failed) {
         PyErr_NoMemory();
     } else {
         out = PyByteArray_FromStringAndSize((const char *)rec.rows, (Py_ssize_t)(rec.n * N_EVENT * sizeof(double)));
@@ -1162,6 +1250,7 @@ static PyObject *core_get_tracks(PyObject *op, void *closure) {
         || put(d, "t_rej", list_d(tr->t_rej, N_JOINTS)) < 0 || put(d, "t_far", list_d(tr->t_far, N_JOINTS)) < 0
         || put(d, "near_left", PyBool_FromLong(tr->near_left)) < 0
         || put(d, "frame_jump", PyLong_FromLong(tr->frame_jump)) < 0
+        || put(d, "lock_x", PyFloat_FromDouble(tr->lock_x)) < 0 || put(d, "lock_r", PyFloat_FromDouble(tr->lock_r)) < 0
         || put(d, "n_reinit", PyLong_FromLongLong(tr->n_reinit)) < 0) {
         Py_DECREF(d);
         return NULL;
@@ -1199,7 +1288,8 @@ static PyMemberDef core_members[] = {
     MEMBER(M_DOUBLE, top_base_deg) MEMBER(M_DOUBLE, t_onset) MEMBER(M_DOUBLE, knee_onset_deg)
     MEMBER(M_DOUBLE, ankle_x_onset) MEMBER(M_DOUBLE, max_trunk_deg) MEMBER(M_DOUBLE, t_max_trunk)
     MEMBER(M_DOUBLE, ref_trunk_deg) MEMBER(M_DOUBLE, ref_knee_deg) MEMBER(M_DOUBLE, t_progress)
-    MEMBER(M_DOUBLE, t_bottom) MEMBER(M_INT, pend) MEMBER(M_DOUBLE, pend_t_start)
+    MEMBER(M_DOUBLE, t_bottom)
+    MEMBER(M_DOUBLE, deep_trunk_deg) MEMBER(M_DOUBLE, deep_knee_deg) MEMBER(M_DOUBLE, t_deep) MEMBER(M_INT, pend) MEMBER(M_DOUBLE, pend_t_start)
     MEMBER(M_DOUBLE, pend_t_bottom) MEMBER(M_DOUBLE, pend_t_lockout) MEMBER(M_DOUBLE, pend_hip_x)
     MEMBER(M_DOUBLE, pend_ankle_x) MEMBER(M_LONGLONG, rep_n) MEMBER(M_LONGLONG, rep_set_n)
     MEMBER(M_DOUBLE, rep_t_start) MEMBER(M_DOUBLE, rep_t_bottom) MEMBER(M_DOUBLE, rep_t_lockout)
@@ -1267,8 +1357,8 @@ static void ring_dealloc(PyObject *op) {
     Py_DECREF(tp);
 }
 
-static int attr_double(PyObject *obj, const char *name, double *out) {
-    PyObject *value = PyObject_GetAttrString(obj, name);
+static int attr_double(PyObject *obj, PyObject *name, double *out) {
+    PyObject *value = PyObject_GetAttr(obj, name);
     if (value == NULL) return -1;
     int rc = float_of(value, out);
     Py_DECREF(value);
@@ -1290,7 +1380,7 @@ static PyObject *ring_append(PyObject *op, PyObject *const *args, Py_ssize_t nar
     if (Py_IS_TYPE(args[1], st->core_type)) {
         trace_row(&((CoreObject *)args[1])->k, t, row);
     } else {
-        static const char *const names[N_TRACE - 1] = {"phase", "trunk_deg", "knee_deg", "travel_L", "ok"};
+        PyObject *const names[N_TRACE - 1] = {st->str_phase, st->str_trunk_deg, st->str_knee_deg, st->str_travel_L, st->str_ok};
         double tmp[N_TRACE];
         tmp[0] = t;
         for (int k = 0; k < N_TRACE - 1; k++) {
@@ -1426,10 +1516,15 @@ done:
     return rc;
 }
 
+#define NAME_INIT(name) if ((st->str_##name = PyUnicode_InternFromString(#name)) == NULL) return -1;
+#define NAME_VISIT(name) Py_VISIT(st->str_##name);
+#define NAME_CLEAR(name) Py_CLEAR(st->str_##name);
+
 static int module_exec(PyObject *module) {
     ModState *st = (ModState *)PyModule_GetState(module);
     st->core_type = NULL;
     st->ring_type = NULL;
+    NAMES(NAME_INIT)
     if (load_layout(module, st) < 0) return -1;
     st->core_type = (PyTypeObject *)PyType_FromModuleAndSpec(module, &core_spec, NULL);
     if (st->core_type == NULL) return -1;
@@ -1447,6 +1542,7 @@ static int module_traverse(PyObject *module, visitproc visit, void *arg) {
     if (st) {
         Py_VISIT(st->core_type);
         Py_VISIT(st->ring_type);
+        NAMES(NAME_VISIT)
     }
     return 0;
 }
@@ -1456,6 +1552,7 @@ static int module_clear(PyObject *module) {
     if (st) {
         Py_CLEAR(st->core_type);
         Py_CLEAR(st->ring_type);
+        NAMES(NAME_CLEAR)
     }
     return 0;
 }

@@ -55,6 +55,9 @@ class Core:
     ref_knee_deg: float
     t_progress: float
     t_bottom: float
+    deep_trunk_deg: float
+    deep_knee_deg: float
+    t_deep: float
     pend: int
     pend_t_start: float
     pend_t_bottom: float

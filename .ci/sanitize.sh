@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# CI: the C kernel (station/hinge/_speedups.c) must compile warning-free (-Werror, the release
+# flags) and run the equivalence and hostile-input tests under AddressSanitizer and UBSan with
+# no error. The sanitized build goes into a copy of the package in a temporary directory, which
+# the tests import because they run from there (the working tree and its build are untouched).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+py=${PYTHON:-.venv/bin/python}
+case $py in /*) ;; *) py=$PWD/$py ;; esac  # used from the temporary directory too
+src=station/hinge/_speedups.c
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+include=$("$py" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')
+suffix=$("$py" -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))')
+common=(-std=c11 -Wall -Wextra -Werror -ffp-contract=off -fno-math-errno -fPIC -shared -I"$include")
+
+echo "==> $src: release flags with -Werror"
+gcc "${common[@]}" -O3 "$src" -o "$work/release$suffix" -lm
+
+echo "==> $src: AddressSanitizer + UBSan build"
+cp -r station tests pyproject.toml "$work"/
+find "$work/station" \( -name '*.so' -o -name '__pycache__' \) -prune -exec rm -rf {} +
+gcc "${common[@]}" -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all \
+    "$src" -o "$work/station/hinge/_speedups$suffix" -lm
+
+# Python is not instrumented: the ASan runtime must be loaded first. Leak detection is off
+# (the interpreter keeps memory until exit on purpose); PYTHONMALLOC=malloc lets ASan see
+# every object buffer the extension writes to. --capture=sys: a sanitizer report (fd 2) is seen.
+sanitized=(env LD_PRELOAD="$(gcc -print-file-name=libasan.so)"
+    ASAN_OPTIONS=detect_leaks=0:abort_on_error=0:halt_on_error=1:exitcode=99
+    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=98
+    PYTHONMALLOC=malloc STATION_REQUIRE_C=1 PYTHONDONTWRITEBYTECODE=1)
+
+cd "$work"
+"${sanitized[@]}" "$py" -c "
+import station.hinge as h, station.hinge._speedups as s
+assert h.IMPLEMENTATION == 'c' and s.__file__.startswith('$work'), s.__file__
+print('==> running the sanitized build', s.__file__)"
+"${sanitized[@]}" "$py" -m pytest -q -p no:cacheprovider --capture=sys \
+    tests/hinge/test_kernel_equivalence.py tests/hinge/test_hostile.py
+echo "==> sanitizers: no error"
