@@ -42,7 +42,8 @@ unit_path=$root/etc/systemd/system/station.service
 service_user=station
 
 pi_apt=(python3-picamera2 python3-numpy python3-lgpio python3-venv python3-dev gcc curl ca-certificates)
-dev_apt=(python3-venv python3-dev gcc curl ca-certificates chromium mosquitto openssl shellcheck valgrind systemd)
+dev_apt=(python3-venv python3-dev gcc curl ca-certificates chromium mosquitto openssl shellcheck valgrind systemd
+    gcc-aarch64-linux-gnu libc6-dev-arm64-cross)  # CI compiles the C kernel for the Pi (aarch64) too
 
 say() { printf '==> %s\n' "$*"; }
 done_say() { [ "$dry_run" -eq 1 ] || say "$@"; }  # reports a change, which a dry run did not make
