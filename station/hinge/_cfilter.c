@@ -1,0 +1,128 @@
+/* Stage 1 of the C kernel, the port of station/hinge/_filter.py: keypoints -> four tracked
+ * sagittal joints (near-side labels, swaps, a speed-aware gate, reacquisition, One Euro). */
+#include "_ckernel.h"
+
+/* MoveNet (left, right) indices of the joints the detector tracks, in track order. */
+static const int LABELS[N_JOINTS][2] = {{5, 6}, {11, 12}, {13, 14}, {15, 16}};
+
+static inline double euro_alpha(Kernel *c, double cutoff_hz, double dt_s) {
+    double r = TWO_PI * cutoff_hz * dt_s;
+    return pdiv(c, r, r + 1.0);
+}
+
+static void track_start(Tracks *tr, int j, double x, double y, double t) {
+    tr->x[j] = x;
+    tr->y[j] = y;
+    tr->vx[j] = tr->vy[j] = 0.0;
+    tr->t_seen[j] = t;
+    tr->tracked[j] = 1;
+    tr->t_rej[j] = -1.0;
+}
+
+static void note_rejection(const Kernel *c, Tracks *tr, int j, double x, double y, double t, double scale_px) {
+    int consistent = tr->t_rej[j] >= 0.0 && hypot_le(x - tr->rej_x[j], y - tr->rej_y[j], P(c, joint_gate_L) * scale_px);
+    if (tr->lock_r > 0.0 && fabs(x - tr->lock_x) > tr->lock_r) consistent = 0; /* someone else */
+    if (!consistent) {
+        tr->t_rej[j] = t;
+    } else if (t - tr->t_rej[j] >= P(c, reacquire_s)) {
+        track_start(tr, j, x, y, t);
+        tr->n_reinit += 1;
+        return;
+    }
+    tr->rej_x[j] = x;
+    tr->rej_y[j] = y;
+}
+
+static void euro_update(Kernel *c, Tracks *tr, int j, double x, double y, double t, double scale_px) {
+    double dt = t - tr->t_seen[j];
+    if (dt <= 0.0) return;
+    double ad = euro_alpha(c, P(c, euro_d_cutoff_hz), dt);
+    tr->vx[j] += ad * ((x - tr->x[j]) / dt - tr->vx[j]);
+    tr->vy[j] += ad * ((y - tr->y[j]) / dt - tr->vy[j]);
+    double speed_L_s = pdiv(c, py_hypot(tr->vx[j], tr->vy[j]), scale_px);
+    double a = euro_alpha(c, P(c, euro_min_cutoff_hz) + P(c, euro_beta) * speed_L_s, dt);
+    tr->x[j] += a * (x - tr->x[j]);
+    tr->y[j] += a * (y - tr->y[j]);
+    tr->t_seen[j] = t;
+}
+
+void hinge_fuse_and_filter(Kernel *c, const double *v, double t, int near_left, double scale_px) {
+    Tracks *tr = &c->tr;
+    const double width_px = c->width_px, height_px = c->height_px, min_score = P(c, min_score);
+    double cand_x[N_JOINTS] = {0}, cand_y[N_JOINTS] = {0};
+    int status[N_JOINTS], restart[N_JOINTS];
+    if (near_left != tr->near_left) {
+        tr->near_left = near_left;
+        for (int j = 0; j < N_JOINTS; j++) tr->tracked[j] = 0;
+    }
+    int n_acc = 0, n_rej = 0;
+    for (int j = 0; j < N_JOINTS; j++) {
+        int ni = near_left ? LABELS[j][0] : LABELS[j][1];
+        int fi = near_left ? LABELS[j][1] : LABELS[j][0];
+        double nx = v[3 * ni + 1] * width_px, ny = v[3 * ni] * height_px, ns = v[3 * ni + 2];
+        double fx = v[3 * fi + 1] * width_px, fy = v[3 * fi] * height_px, fs = v[3 * fi + 2];
+        int n_ok = ns >= min_score && nx == nx && ny == ny;
+        int f_ok = fs >= min_score && fx == fx && fy == fy;
+        status[j] = 0;
+        restart[j] = 0;
+        if (!(n_ok || f_ok)) continue;
+        if (!tr->tracked[j]) {
+            cand_x[j] = n_ok ? nx : fx;
+            cand_y[j] = n_ok ? ny : fy;
+            status[j] = 1;
+            n_acc += 1;
+            continue;
+        }
+        double dt = t - tr->t_seen[j];
+        double lead = dt < 0.2 ? dt : 0.2;
+        double px = tr->x[j] + tr->vx[j] * lead;
+        double py = tr->y[j] + tr->vy[j] * lead;
+        double gate = (P(c, joint_gate_L) + P(c, max_speed_L_s) * dt) * scale_px;
+        int n_in = n_ok && hypot_le(nx - px, ny - py, gate);
+        int f_in = f_ok && hypot_le(fx - px, fy - py, gate);
+        if (n_in && (!f_in || ns >= fs)) {
+            cand_x[j] = nx;
+            cand_y[j] = ny;
+            status[j] = 1;
+            n_acc += 1;
+            tr->t_far[j] = -1.0;
+        } else if (f_in) {
+            cand_x[j] = fx;
+            cand_y[j] = fy;
+            status[j] = 1;
+            n_acc += 1;
+            if (!n_ok) {
+                tr->t_far[j] = -1.0;
+            } else if (tr->t_far[j] < 0.0) {
+                tr->t_far[j] = t;
+            } else if (t - tr->t_far[j] >= P(c, reacquire_s)) {
+                cand_x[j] = nx;
+                cand_y[j] = ny;
+                restart[j] = 1;
+                tr->t_far[j] = -1.0;
+            }
+        } else {
+            cand_x[j] = n_ok ? nx : fx;
+            cand_y[j] = n_ok ? ny : fy;
+            status[j] = 2;
+            n_rej += 1;
+        }
+    }
+    int frame_jump = n_rej >= 2 && n_rej >= n_acc;
+    tr->frame_jump = frame_jump;
+    tr->n_reinit = 0;
+    for (int j = 0; j < N_JOINTS; j++) {
+        if (status[j] == 1 && !frame_jump) {
+            tr->t_rej[j] = -1.0;
+            if (restart[j]) {
+                track_start(tr, j, cand_x[j], cand_y[j], t);
+            } else if (tr->tracked[j]) {
+                euro_update(c, tr, j, cand_x[j], cand_y[j], t, scale_px);
+            } else {
+                track_start(tr, j, cand_x[j], cand_y[j], t);
+            }
+        } else if (status[j] == 2) {
+            note_rejection(c, tr, j, cand_x[j], cand_y[j], t, scale_px);
+        }
+    }
+}

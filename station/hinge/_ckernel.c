@@ -1,0 +1,462 @@
+/* The C kernel's per-frame core, the port of station/hinge/_reference.py's Core: side and
+ * facing votes, the joint quantities, the phase machine, rep confirmation and set segmentation
+ * (stage 1, the joint tracks, is in _cfilter.c). */
+#include "_ckernel.h"
+
+static const int LEFT_SCORES[4] = {5 * 3 + 2, 11 * 3 + 2, 13 * 3 + 2, 15 * 3 + 2};
+static const int RIGHT_SCORES[4] = {6 * 3 + 2, 12 * 3 + 2, 14 * 3 + 2, 16 * 3 + 2};
+
+void hinge_init(Kernel *c, double width_px, double height_px) {
+    Tracks *tr = &c->tr;
+    for (int j = 0; j < N_JOINTS; j++) {
+        tr->x[j] = tr->y[j] = tr->vx[j] = tr->vy[j] = 0.0;
+        tr->t_seen[j] = -1e300;
+        tr->tracked[j] = 0;
+        tr->rej_x[j] = tr->rej_y[j] = 0.0;
+        tr->t_rej[j] = -1.0;
+        tr->t_far[j] = -1.0;
+    }
+    tr->near_left = 1;
+    tr->frame_jump = 0;
+    tr->n_reinit = 0;
+    tr->lock_x = tr->lock_r = 0.0;
+    c->width_px = width_px;
+    c->height_px = height_px;
+    c->t_prev = -1e300;
+    c->side_l = c->side_r = 0.0;
+    c->near_left = 1;
+    c->facing_acc = 0.0;
+    c->facing = 1;
+    c->leg_px = c->torso_px = c->view_ratio = 0.0;
+    c->trunk_deg = c->knee_deg = c->travel_L = 0.0;
+    c->ok = c->held = 0;
+    c->hip_x = c->ankle_x = 0.0;
+    c->feet_x = c->pelvis_x = 0.0;
+    c->feet_seen = 0;
+    c->phase = PH_ABSENT;
+    c->t_present = -1e300;
+    c->t_upright = -1.0;
+    c->top_base_deg = 0.0;
+    c->t_onset = c->knee_onset_deg = c->ankle_x_onset = 0.0;
+    c->max_trunk_deg = c->t_max_trunk = 0.0;
+    c->ref_trunk_deg = c->ref_knee_deg = c->t_progress = 0.0;
+    c->t_bottom = -1.0;
+    c->deep_trunk_deg = c->deep_knee_deg = c->t_deep = 0.0;
+    c->pend = 0;
+    c->pend_t_start = c->pend_t_bottom = c->pend_t_lockout = 0.0;
+    c->pend_hip_x = c->pend_ankle_x = 0.0;
+    c->rep_n = c->rep_set_n = 0;
+    c->rep_t_start = c->rep_t_bottom = c->rep_t_lockout = 0.0;
+    c->set_active = c->set_n = c->reps_in_set = 0;
+    c->set_t_start = c->set_t_end = 0.0;
+    c->ended_set_n = c->ended_reps = 0;
+    c->ended_t_start = c->ended_t_end = 0.0;
+    c->err = ERR_NONE;
+    c->side_decay = 1.0;
+}
+
+/* ------------------------------------------------------------------ votes and quantities */
+static void vote_side(Kernel *c, const double *v, double dt) {
+    double a = c->side_decay = decay(c, dt, P(c, side_window_s));
+    double sl = 0.0, sr = 0.0;
+    for (int k = 0; k < 4; k++) {
+        double s = v[LEFT_SCORES[k]];
+        if (s >= P(c, min_score)) sl += s;
+    }
+    for (int k = 0; k < 4; k++) {
+        double s = v[RIGHT_SCORES[k]];
+        if (s >= P(c, min_score)) sr += s;
+    }
+    c->side_l = c->side_l * a + sl;
+    c->side_r = c->side_r * a + sr;
+    if (c->near_left && c->side_r > P(c, side_switch_ratio) * c->side_l) {
+        c->near_left = 0;
+    } else if (!c->near_left && c->side_l > P(c, side_switch_ratio) * c->side_r) {
+        c->near_left = 1;
+    }
+}
+
+static void vote_facing(Kernel *c, const double *v, double dt, double knee_side) {
+    double acc = c->facing_acc * decay(c, dt, P(c, facing_window_s));
+    const double ms = P(c, min_score);
+    double ear_x = 0.0, ear_n = 0.0;
+    const int ears[2] = {L_EAR, R_EAR};
+    for (int k = 0; k < 2; k++) {
+        int e = ears[k];
+        if (v[3 * e + 2] >= ms && v[3 * e + 1] == v[3 * e + 1]) {
+            ear_x += v[3 * e + 1];
+            ear_n += 1.0;
+        }
+    }
+    double nose_x = v[3 * NOSE + 1];
+    if (ear_n > 0.0 && v[3 * NOSE + 2] >= ms && nose_x == nose_x) {
+        double ahead = pdiv(c, (nose_x - ear_x / ear_n) * c->width_px, 0.05 * scale_of(c));
+        acc += py_max(-1.0, py_min(1.0, ahead));
+    }
+    if ((c->held & OK_TRUNK) && c->trunk_deg > 30.0) {
+        acc += c->tr.x[SHOULDER] > c->tr.x[HIP] ? 1.0 : -1.0;
+    }
+    if (knee_side != 0.0) acc += knee_side;
+    c->facing_acc = acc;
+    if (acc > 0.0) {
+        c->facing = 1;
+    } else if (acc < 0.0) {
+        c->facing = -1;
+    }
+}
+
+/* Leg and torso lengths (0 = not measured now): first measurement, then standing frames. */
+static void calibrate(Kernel *c, double leg_px, double torso_px, double dt) {
+    double a = 1.0 - decay(c, dt, P(c, leg_calib_s));
+    int is_standing = standing(c);
+    if (leg_px > 0.0) {
+        if (c->leg_px <= 0.0) {
+            c->leg_px = leg_px;
+        } else if (is_standing) {
+            c->leg_px += a * (leg_px - c->leg_px);
+        }
+    }
+    if (torso_px > 0.0) {
+        if (c->torso_px <= 0.0) {
+            c->torso_px = torso_px;
+        } else if (is_standing) {
+            c->torso_px += a * (torso_px - c->torso_px);
+        }
+    }
+}
+
+static void update_view(Kernel *c, const double *v) {
+    if (c->torso_px <= 0.0) return;
+    const double ms = P(c, min_score);
+    double spread = 0.0;
+    const int pairs[2][2] = {{5, 6}, {11, 12}};
+    for (int k = 0; k < 2; k++) {
+        int li = pairs[k][0], ri = pairs[k][1];
+        if (v[3 * li + 2] >= ms && v[3 * ri + 2] >= ms) {
+            double d = fabs(v[3 * li + 1] - v[3 * ri + 1]) * c->width_px;
+            if (d == d) spread += d;
+        }
+    }
+    double a = 1.0 - c->side_decay; /* the same exp(-dt / side_window_s) as the side vote's */
+    c->view_ratio += a * (spread / (2.0 * c->torso_px) - c->view_ratio);
+}
+
+/* Where the body stands, from both labels at once (ankles, then hips). */
+static void update_feet(Kernel *c, const double *v, double dt) {
+    double a = 1.0 - decay(c, dt, P(c, feet_smooth_s));
+    const int pairs[2][2] = {{15, 16}, {11, 12}};
+    for (int k = 0; k < 2; k++) {
+        double x = 0.0, n = 0.0;
+        for (int m = 0; m < 2; m++) {
+            int i = pairs[k][m];
+            double xi = v[3 * i + 1];
+            if (v[3 * i + 2] >= P(c, min_score) && xi == xi) {
+                x += xi * c->width_px;
+                n += 1.0;
+            }
+        }
+        if (n == 0.0) continue;
+        if (c->tr.lock_r > 0.0 && fabs(x / n - c->pend_ankle_x) > c->tr.lock_r) continue; /* another body */
+        double *level = k == 1 ? &c->pelvis_x : &c->feet_x;
+        *level = !c->feet_seen ? x / n : *level + a * (x / n - *level);
+    }
+    c->feet_seen = 1;
+}
+
+static void quantities(Kernel *c, const double *v, double t, double dt) {
+    const Tracks *tr = &c->tr;
+    const double hold = P(c, hold_s);
+    int sh_fresh = tr->tracked[SHOULDER] && t - tr->t_seen[SHOULDER] <= hold;
+    int hip_fresh = tr->tracked[HIP] && t - tr->t_seen[HIP] <= hold;
+    int knee_fresh = tr->tracked[KNEE] && t - tr->t_seen[KNEE] <= hold;
+    int ankle_fresh = tr->tracked[ANKLE] && t - tr->t_seen[ANKLE] <= P(c, hold_ankle_s);
+    int sh_now = tr->t_seen[SHOULDER] == t, hip_now = tr->t_seen[HIP] == t, knee_now = tr->t_seen[KNEE] == t;
+    double sx = tr->x[SHOULDER], sy = tr->y[SHOULDER], hx = tr->x[HIP], hy = tr->y[HIP];
+    double kx = tr->x[KNEE], ky = tr->y[KNEE], ax = tr->x[ANKLE], ay = tr->y[ANKLE];
+    int ok = 0, held = 0;
+    c->hip_x = hx;
+    c->ankle_x = ax;
+    double torso_px = 0.0;
+    if (sh_fresh && hip_fresh) {
+        held |= OK_TRUNK;
+        ok |= (sh_now && hip_now) ? OK_TRUNK : 0;
+        c->t_present = t;
+        double rise = hy - sy;
+        double horiz = fabs(sx - hx);
+        torso_px = py_hypot(horiz, rise);
+        double trunk = atan2(horiz, rise) * DEG;
+        double oblique = pdiv(c, c->view_ratio - P(c, oblique_view_ratio), P(c, oblique_view_ratio));
+        if (c->torso_px > 0.0 && oblique > 0.0) {
+            double drop = acos(py_max(-1.0, py_min(1.0, rise / c->torso_px))) * DEG;
+            if (drop > trunk) {
+                double w = py_min(py_max((drop - 20.0) / 20.0, 0.0), 1.0) * py_min(oblique, 1.0);
+                trunk += w * (drop - trunk);
+            }
+        }
+        c->trunk_deg = trunk;
+    }
+    double knee_side = 0.0, leg_px = 0.0;
+    if (hip_fresh && knee_fresh && ankle_fresh) {
+        held |= OK_KNEE;
+        ok |= (hip_now && knee_now) ? OK_KNEE : 0;
+        double ux = hx - kx, uy = hy - ky, wx = ax - kx, wy = ay - ky;
+        double bend = 180.0 - atan2(fabs(ux * wy - uy * wx), ux * wx + uy * wy) * DEG;
+        double side = (ax - hx) * (ky - hy) - (ay - hy) * (kx - hx);
+        c->knee_deg = side * (double)c->facing <= 0.0 ? bend : -bend;
+        if (bend > 20.0) knee_side = side < 0.0 ? 1.0 : -1.0;
+        leg_px = py_hypot(ux, uy) + py_hypot(wx, wy);
+    }
+    calibrate(c, leg_px, torso_px, dt);
+    vote_facing(c, v, dt, knee_side);
+    if (hip_fresh && ankle_fresh && c->leg_px > 0.0) {
+        held |= OK_TRAVEL;
+        ok |= hip_now ? OK_TRAVEL : 0;
+        c->travel_L = (double)c->facing * (ax - hx) / c->leg_px;
+    }
+    update_view(c, v);
+    if (c->view_ratio <= P(c, side_view_max)) {
+        ok |= OK_SIDE;
+        held |= OK_SIDE;
+    }
+    c->ok = ok;
+    c->held = held;
+}
+
+/* ------------------------------------------------------------------ phases, reps, sets */
+
+static inline int set_phase(Kernel *c, int phase) {
+    if (phase == c->phase) return 0;
+    c->phase = phase;
+    return EV_PHASE;
+}
+
+static void mark_onset(Kernel *c, double t) {
+    c->t_onset = t;
+    c->knee_onset_deg = c->knee_deg;
+    c->ankle_x_onset = c->feet_x;
+}
+
+static void at_top(Kernel *c, double t) {
+    c->top_base_deg = c->trunk_deg;
+    mark_onset(c, t);
+}
+
+static int end_set(Kernel *c) {
+    c->set_active = 0;
+    c->ended_set_n = c->set_n;
+    c->ended_reps = c->reps_in_set;
+    c->ended_t_start = c->set_t_start;
+    c->ended_t_end = c->set_t_end;
+    c->reps_in_set = 0;
+    return EV_SET_ENDED;
+}
+
+static inline int opens_set(const Kernel *c) {
+    return !c->set_active || c->pend_t_start - c->set_t_end > P(c, set_rest_s);
+}
+
+static int confirm(Kernel *c) {
+    int ev = 0;
+    c->pend = 0;
+    if (c->set_active && opens_set(c)) ev |= end_set(c);
+    if (!c->set_active) {
+        c->set_active = 1;
+        c->set_n += 1;
+        c->reps_in_set = 0;
+        c->set_t_start = c->pend_t_start;
+        ev |= EV_SET_STARTED;
+    }
+    c->reps_in_set += 1;
+    c->set_t_end = c->pend_t_lockout;
+    c->rep_n += 1;
+    c->rep_set_n = c->set_n;
+    c->rep_t_start = c->pend_t_start;
+    c->rep_t_bottom = c->pend_t_bottom;
+    c->rep_t_lockout = c->pend_t_lockout;
+    return ev | EV_REP;
+}
+
+static void lockout(Kernel *c, double t) {
+    c->pend_t_start = c->t_onset;
+    c->pend_t_bottom = c->t_bottom;
+    c->pend_t_lockout = t;
+    c->pend_hip_x = c->pelvis_x;
+    c->pend_ankle_x = c->feet_x;
+    c->pend = fabs(c->feet_x - c->ankle_x_onset) <= P(c, walk_L) * scale_of(c);
+}
+
+/* _follow_level: a resting level that follows values within margin slowly, drops below at once. */
+static inline int follow_level(double value, double *level, double margin, double a) {
+    if (value < *level - margin) {
+        *level = value;
+        return 1;
+    }
+    if (value <= *level + margin) {
+        *level = *level + a * (value - *level);
+        return 1;
+    }
+    return 0;
+}
+
+static int begin_descent(Kernel *c, double t) {
+    c->max_trunk_deg = c->ref_trunk_deg = c->deep_trunk_deg = c->trunk_deg;
+    c->ref_knee_deg = c->deep_knee_deg = c->knee_deg;
+    c->t_max_trunk = c->t_progress = c->t_deep = t;
+    c->t_bottom = -1.0;
+    return set_phase(c, PH_HINGE);
+}
+
+static int top(Kernel *c, double t, double dt) {
+    int ev = 0;
+    double trunk = c->trunk_deg;
+    double a = 1.0 - decay(c, dt, P(c, top_base_s));
+    if (follow_level(trunk, &c->top_base_deg, P(c, onset_margin_deg), a)) mark_onset(c, t);
+    if (trunk > P(c, hinge_deg)) ev |= begin_descent(c, t);
+    return ev;
+}
+
+static int descent(Kernel *c, double t, double trunk, double knee) {
+    int ev = 0;
+    if (trunk > c->max_trunk_deg) {
+        c->max_trunk_deg = trunk;
+        c->t_max_trunk = t;
+    }
+    int deeper = 0;
+    if (trunk > c->ref_trunk_deg + DEPTH_STEP_DEG) {
+        c->ref_trunk_deg = trunk;
+        deeper = 1;
+    }
+    if ((c->held & OK_KNEE) && knee > c->ref_knee_deg + KNEE_STEP_DEG) {
+        c->ref_knee_deg = knee;
+        deeper = 1;
+    }
+    if (deeper) c->t_progress = t;
+    if (trunk > c->deep_trunk_deg + BOTTOM_STEP * DEPTH_STEP_DEG) {
+        c->deep_trunk_deg = trunk;
+        c->t_deep = t;
+    }
+    if ((c->held & OK_KNEE) && knee > c->deep_knee_deg + BOTTOM_STEP * KNEE_STEP_DEG) {
+        c->deep_knee_deg = knee;
+        c->t_deep = t;
+    }
+    int real = c->max_trunk_deg >= P(c, bottom_min_deg);
+    if (real && trunk < c->max_trunk_deg - P(c, ascent_drop_deg)) {
+        if (c->t_bottom < 0.0) c->t_bottom = c->t_deep;
+        if (c->t_bottom - c->t_onset < P(c, min_descent_s)) {
+            at_top(c, t);
+            return set_phase(c, PH_TOP);
+        }
+        return set_phase(c, PH_ASCENT);
+    }
+    if (trunk < P(c, top_deg)) {
+        at_top(c, t);
+        return set_phase(c, PH_TOP);
+    }
+    int bent = (c->held & OK_KNEE) && knee - c->knee_onset_deg > P(c, knee_bend_deg);
+    if (c->phase == PH_BOTTOM) {
+        if (deeper) {
+            c->t_bottom = -1.0;
+            ev |= set_phase(c, bent ? PH_KNEE_BEND : PH_HINGE);
+        }
+    } else if (real && t - c->t_progress >= P(c, bottom_still_s)) {
+        c->t_bottom = c->t_deep;
+        ev |= set_phase(c, PH_BOTTOM);
+    } else if (c->phase == PH_HINGE && bent) {
+        ev |= set_phase(c, PH_KNEE_BEND);
+    }
+    return ev;
+}
+
+/* A pending rep: dropped if the feet walk off; counts after standing still for the confirmation
+ * time, or once the next descent reaches a real bottom. */
+static int check_pending(Kernel *c, double t) {
+    double reach = P(c, walk_L) * scale_of(c);
+    int walked = fabs(c->pelvis_x - c->pend_hip_x) > reach && c->phase == PH_TOP;
+    if (walked || fabs(c->feet_x - c->pend_ankle_x) > reach) {
+        c->pend = 0;
+        return 0;
+    }
+    if (c->phase == PH_TOP) {
+        double wait = opens_set(c) ? P(c, first_confirm_s) : P(c, confirm_s);
+        return t - c->pend_t_lockout >= wait ? confirm(c) : 0;
+    }
+    if (c->phase != PH_ABSENT && c->max_trunk_deg >= P(c, bottom_min_deg)) return confirm(c);
+    return 0;
+}
+
+static int phases(Kernel *c, double t, double dt) {
+    int ev = 0;
+    if (c->set_active && (c->phase == PH_TOP || c->phase == PH_ABSENT) && !c->pend) {
+        int gone = c->phase == PH_ABSENT && t - c->t_present > P(c, set_leave_s);
+        if (gone || t - c->set_t_end > P(c, set_rest_s)) ev |= end_set(c);
+    }
+    if (!(c->held & OK_TRUNK)) {
+        if (c->phase != PH_ABSENT && t - c->t_present > P(c, absent_s)) {
+            c->pend = 0;
+            c->t_upright = -1.0;
+            ev |= set_phase(c, PH_ABSENT);
+        }
+        return ev;
+    }
+    double trunk = c->trunk_deg, knee = c->knee_deg;
+    int phase = c->phase;
+    if (phase == PH_ABSENT) {
+        if (standing(c)) {
+            if (c->t_upright < 0.0) c->t_upright = t;
+            if (t - c->t_upright >= P(c, top_enter_s)) {
+                at_top(c, t);
+                ev |= set_phase(c, PH_TOP);
+            }
+        } else {
+            c->t_upright = -1.0;
+        }
+    } else if (phase == PH_TOP) {
+        ev |= top(c, t, dt);
+    } else if (phase == PH_ASCENT) {
+        if (standing(c)) {
+            if (t - c->t_onset >= P(c, min_rep_s) && t - c->t_bottom >= P(c, min_ascent_s)) lockout(c, t);
+            at_top(c, t);
+            ev |= set_phase(c, PH_TOP);
+        }
+    } else {
+        ev |= descent(c, t, trunk, knee);
+    }
+    if (c->pend) ev |= check_pending(c, t);
+    return ev;
+}
+
+/* Core.step after the keypoints are read: 51 doubles in MoveNet order at time t; the event
+ * bits, or -1 where the reference raises (c->err says which exception). */
+int hinge_step(Kernel *c, const double *v, double t) {
+    if (t <= c->t_prev) return 0;
+    double dt = c->t_prev > -1e299 ? t - c->t_prev : 0.0;
+    c->t_prev = t;
+    c->err = ERR_NONE;
+    vote_side(c, v, dt);
+    int locked = c->set_active || c->pend;
+    c->tr.lock_x = c->pend_ankle_x;
+    c->tr.lock_r = locked ? P(c, body_lock_L) * scale_of(c) : 0.0;
+    hinge_fuse_and_filter(c, v, t, c->near_left, scale_of(c));
+    if (c->tr.n_reinit >= 2) c->leg_px = c->torso_px = 0.0;
+    quantities(c, v, t, dt);
+    if (!c->tr.frame_jump) update_feet(c, v, dt);
+    int ev = phases(c, t, dt);
+    return c->err ? -1 : ev;
+}
+
+int hinge_finish(Kernel *c) {
+    int ev = 0;
+    if (c->pend) ev |= confirm(c);
+    if (c->set_active) ev |= end_set(c);
+    return ev;
+}
+
+void hinge_event_record(const Kernel *c, double frame, int bits, double t, double *out) {
+    const double row[N_EVENT] = {
+        frame, (double)bits, t, (double)c->phase,
+        (double)c->rep_n, (double)c->rep_set_n, c->rep_t_start, c->rep_t_bottom, c->rep_t_lockout,
+        (double)c->set_n, c->set_t_start, (double)c->ended_set_n, (double)c->ended_reps,
+        c->ended_t_start, c->ended_t_end,
+    };
+    memcpy(out, row, sizeof row);
+}
