@@ -159,6 +159,7 @@ def summarise(samples: list[Sample], fps: float) -> dict[str, Any]:
     first, last = samples[0], samples[-1]
     warmup_s = max(MIN_WARMUP_S, WARMUP_SHARE * last.t_s)
     steady = [s for s in samples if s.t_s >= warmup_s] or samples[-3:]
+    late = [s for s in samples if s.t_s >= last.t_s / 2] or samples[-3:]  # a leak keeps its slope; a cache filling up flattens
     frames = last.frames - first.frames
     dropped = last.dropped - first.dropped
     elapsed_s = last.t_s - first.t_s
@@ -176,6 +177,7 @@ def summarise(samples: list[Sample], fps: float) -> dict[str, Any]:
         "rss_peak_mb": round(max(s.rss_mb for s in samples), 1),
         "rss_slope_mb_per_h": _rounded(slope_per_hour([s.t_s for s in samples], [s.rss_mb for s in samples])),
         "rss_slope_after_warmup_mb_per_h": _rounded(slope_per_hour([s.t_s for s in steady], [s.rss_mb for s in steady])),
+        "rss_slope_second_half_mb_per_h": _rounded(slope_per_hour([s.t_s for s in late], [s.rss_mb for s in late])),
         "warmup_s": round(warmup_s, 1),
         "threads_start_end": [first.threads, last.threads],
         "open_files_start_end": [first.open_files, last.open_files],
@@ -196,6 +198,7 @@ def report(result: dict[str, Any]) -> str:
         ("RSS start / end / peak", f"{result['rss_start_mb']} / {result['rss_end_mb']} / {result['rss_peak_mb']} MB"),
         ("RSS slope, whole run", f"{result['rss_slope_mb_per_h']} MB/h"),
         (f"RSS slope after {result['warmup_s']:.0f} s", f"{result['rss_slope_after_warmup_mb_per_h']} MB/h"),
+        ("RSS slope, second half", f"{result['rss_slope_second_half_mb_per_h']} MB/h"),
         ("threads start / end", "{} / {}".format(*result["threads_start_end"])),
         ("open files start / end", "{} / {}".format(*result["open_files_start_end"])),
     ]
