@@ -2,7 +2,8 @@
 
 `PhaseDetector` streams one frame at a time (the station); `analyze` runs a whole recording
 (`station analyze`). Both drive a per-frame kernel `Core` over plain numbers; `_kernel.select`
-decides which one (the pure-Python reference, or the C port when it is built).
+decides which one (the pure-Python reference, or the C port when it is built). All per-frame
+work is one `Core.update` call; Python only builds events on the rare frames that have them.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from station.recording import Recording
 from station.settings.hinge import HingeSettings
 from station.types import Event, Keypoints, Phase, RepCompleted, SetEnded, SetStarted
 
-Core, TraceRing, run_batch, IMPLEMENTATION = _kernel.select()  # TraceRing: what grading keeps per frame
+Core, run_batch, IMPLEMENTATION = _kernel.select()
 
 __all__ = ["IMPLEMENTATION", "PhaseDetector", "analyze"]
 
@@ -32,9 +33,6 @@ class PhaseDetector:
             raise ValueError(f"frame size must be positive pixels, got {width_px}x{height_px}")
         self.settings = settings or HingeSettings()
         self._core = Core(pack_params(self.settings), width_px, height_px)
-        self._ring = TraceRing()
-        self._frame = 0
-        self._t_last_s = -float("inf")
 
     @property
     def phase(self) -> Phase:
@@ -50,24 +48,20 @@ class PhaseDetector:
         return int(self._core.reps_in_set)
 
     def update(self, keypoints: Keypoints, t_s: float) -> list[Event]:
-        """One frame: (17, 3) [y, x, score] normalised (NaN or low score = missing) at time t_s."""
-        if keypoints.shape != (17, 3):
-            raise ValueError(f"keypoints must have shape (17, 3), got {keypoints.shape}")
-        if not t_s > self._t_last_s:
-            return []  # a repeated or out-of-order timestamp carries no new information
-        self._t_last_s = t_s
-        core = self._core
-        bits = core.step(keypoints, t_s)
-        self._ring.append(t_s, core)
-        self._frame += 1
-        return to_events(event_record(core, self._frame - 1, bits, t_s), self._ring.ordered, self.settings) if bits else []
+        """One frame: (17, 3) [y, x, score] normalised (NaN or low score = missing) at time t_s.
+
+        A frame whose time does not move forward is skipped; a wrong shape or type raises."""
+        bits = self._core.update(keypoints, t_s)
+        return self._events(bits, self._core.frames - 1, self._core.t_prev) if bits else []
 
     def finish(self, t_s: float) -> list[Event]:
         """End of input: a rep waiting for confirmation counts, an open set ends."""
         bits = self._core.finish(t_s)
-        if not bits:
-            return []
-        return to_events(event_record(self._core, self._frame, bits, t_s), self._ring.ordered, self.settings)
+        return self._events(bits, self._core.frames, float(t_s)) if bits else []
+
+    def _events(self, bits: int, frame: int, t_s: float) -> list[Event]:
+        core = self._core
+        return to_events(event_record(core, frame, bits, t_s), core.trace, self.settings)
 
 
 def analyze(recording: Recording, settings: HingeSettings | None = None) -> dict[str, Any]:

@@ -33,17 +33,32 @@ static void note_rejection(const Kernel *c, Tracks *tr, int j, double x, double 
     tr->rej_y[j] = y;
 }
 
-static void euro_update(Kernel *c, Tracks *tr, int j, double x, double y, double t, double scale_px) {
-    double dt = t - tr->t_seen[j];
-    if (dt <= 0.0) return;
-    double ad = euro_alpha(c, P(c, euro_d_cutoff_hz), dt);
-    tr->vx[j] += ad * ((x - tr->x[j]) / dt - tr->vx[j]);
-    tr->vy[j] += ad * ((y - tr->y[j]) / dt - tr->vy[j]);
-    double speed_L_s = pdiv(c, py_hypot(tr->vx[j], tr->vy[j]), scale_px);
-    double a = euro_alpha(c, P(c, euro_min_cutoff_hz) + P(c, euro_beta) * speed_L_s, dt);
-    tr->x[j] += a * (x - tr->x[j]);
-    tr->y[j] += a * (y - tr->y[j]);
-    tr->t_seen[j] = t;
+/* _euro_update for every joint marked in `todo`, stage by stage across the joints: each joint's
+ * arithmetic is the reference's, operation for operation (the joints are independent), but
+ * side by side the four chains of divisions and square roots overlap in the CPU. */
+static void euro_update(Kernel *c, Tracks *tr, const int *todo, const double *x, const double *y, double t, double scale_px) {
+    double dt[N_JOINTS], speed_L_s[N_JOINTS];
+    int go[N_JOINTS];
+    for (int j = 0; j < N_JOINTS; j++) {
+        dt[j] = t - tr->t_seen[j];
+        go[j] = todo[j] && !(dt[j] <= 0.0);
+    }
+    for (int j = 0; j < N_JOINTS; j++) {
+        if (!go[j]) continue;
+        double ad = euro_alpha(c, P(c, euro_d_cutoff_hz), dt[j]);
+        tr->vx[j] += ad * ((x[j] - tr->x[j]) / dt[j] - tr->vx[j]);
+        tr->vy[j] += ad * ((y[j] - tr->y[j]) / dt[j] - tr->vy[j]);
+    }
+    for (int j = 0; j < N_JOINTS; j++) {
+        if (go[j]) speed_L_s[j] = pdiv(c, py_hypot(tr->vx[j], tr->vy[j]), scale_px);
+    }
+    for (int j = 0; j < N_JOINTS; j++) {
+        if (!go[j]) continue;
+        double a = euro_alpha(c, P(c, euro_min_cutoff_hz) + P(c, euro_beta) * speed_L_s[j], dt[j]);
+        tr->x[j] += a * (x[j] - tr->x[j]);
+        tr->y[j] += a * (y[j] - tr->y[j]);
+        tr->t_seen[j] = t;
+    }
 }
 
 void hinge_fuse_and_filter(Kernel *c, const double *v, double t, int near_left, double scale_px) {
@@ -111,18 +126,18 @@ void hinge_fuse_and_filter(Kernel *c, const double *v, double t, int near_left, 
     int frame_jump = n_rej >= 2 && n_rej >= n_acc;
     tr->frame_jump = frame_jump;
     tr->n_reinit = 0;
+    int smooth[N_JOINTS] = {0};
     for (int j = 0; j < N_JOINTS; j++) {
         if (status[j] == 1 && !frame_jump) {
             tr->t_rej[j] = -1.0;
-            if (restart[j]) {
+            if (restart[j] || !tr->tracked[j]) {
                 track_start(tr, j, cand_x[j], cand_y[j], t);
-            } else if (tr->tracked[j]) {
-                euro_update(c, tr, j, cand_x[j], cand_y[j], t, scale_px);
             } else {
-                track_start(tr, j, cand_x[j], cand_y[j], t);
+                smooth[j] = 1;
             }
         } else if (status[j] == 2) {
             note_rejection(c, tr, j, cand_x[j], cand_y[j], t, scale_px);
         }
     }
+    euro_update(c, tr, smooth, cand_x, cand_y, t, scale_px);
 }

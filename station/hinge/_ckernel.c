@@ -105,22 +105,54 @@ static void vote_facing(Kernel *c, const double *v, double dt, double knee_side)
     }
 }
 
-/* Leg and torso lengths (0 = not measured now): first measurement, then standing frames. */
-static void calibrate(Kernel *c, double leg_px, double torso_px, double dt) {
+/* The sides of a length measured in this frame: the torso (1 segment), the leg (2), or none. */
+typedef struct {
+    int n;
+    double x[2], y[2];
+} Sides;
+
+/* Whether math.hypot(x, y) > 0, without computing it: +inf with an infinite side, NaN with a
+ * NaN one, else positive unless both sides are 0. 1 positive, 0 zero, -1 NaN. */
+static inline int hypot_sign(double x, double y) {
+    if (isinf(x) || isinf(y)) return 1;
+    if (isnan(x) || isnan(y)) return -1;
+    return x != 0.0 || y != 0.0;
+}
+
+/* Whether the reference's length (0.0 when not measured; a hypot, or the sum of two) is > 0. */
+static inline int length_positive(const Sides *s) {
+    int any = 0;
+    for (int i = 0; i < s->n; i++) {
+        int sign = hypot_sign(s->x[i], s->y[i]);
+        if (sign < 0) return 0; /* NaN, and NaN + anything */
+        any |= sign;
+    }
+    return any;
+}
+
+/* The length itself, as the reference sums it. */
+static inline double length_of(const Sides *s) {
+    return s->n == 1 ? py_hypot(s->x[0], s->y[0]) : py_hypot(s->x[0], s->y[0]) + py_hypot(s->x[1], s->y[1]);
+}
+
+/* Leg and torso lengths (not measured now: n = 0): first measurement, then standing frames. The
+ * reference's order and arithmetic; a length (each hypot is a long chain of dependent operations)
+ * is only computed where the reference reads its value, not just its sign. */
+static void calibrate(Kernel *c, const Sides *leg, const Sides *torso, double dt) {
     double a = 1.0 - decay(c, dt, P(c, leg_calib_s));
     int is_standing = standing(c);
-    if (leg_px > 0.0) {
+    if (length_positive(leg)) {
         if (c->leg_px <= 0.0) {
-            c->leg_px = leg_px;
+            c->leg_px = length_of(leg);
         } else if (is_standing) {
-            c->leg_px += a * (leg_px - c->leg_px);
+            c->leg_px += a * (length_of(leg) - c->leg_px);
         }
     }
-    if (torso_px > 0.0) {
+    if (length_positive(torso)) {
         if (c->torso_px <= 0.0) {
-            c->torso_px = torso_px;
+            c->torso_px = length_of(torso);
         } else if (is_standing) {
-            c->torso_px += a * (torso_px - c->torso_px);
+            c->torso_px += a * (length_of(torso) - c->torso_px);
         }
     }
 }
@@ -176,14 +208,14 @@ static void quantities(Kernel *c, const double *v, double t, double dt) {
     int ok = 0, held = 0;
     c->hip_x = hx;
     c->ankle_x = ax;
-    double torso_px = 0.0;
+    Sides torso = {0, {0.0, 0.0}, {0.0, 0.0}}, leg = {0, {0.0, 0.0}, {0.0, 0.0}};
     if (sh_fresh && hip_fresh) {
         held |= OK_TRUNK;
         ok |= (sh_now && hip_now) ? OK_TRUNK : 0;
         c->t_present = t;
         double rise = hy - sy;
         double horiz = fabs(sx - hx);
-        torso_px = py_hypot(horiz, rise);
+        torso = (Sides){1, {horiz, 0.0}, {rise, 0.0}}; /* torso_px = math.hypot(horiz, rise) */
         double trunk = atan2(horiz, rise) * DEG;
         double oblique = pdiv(c, c->view_ratio - P(c, oblique_view_ratio), P(c, oblique_view_ratio));
         if (c->torso_px > 0.0 && oblique > 0.0) {
@@ -195,7 +227,7 @@ static void quantities(Kernel *c, const double *v, double t, double dt) {
         }
         c->trunk_deg = trunk;
     }
-    double knee_side = 0.0, leg_px = 0.0;
+    double knee_side = 0.0;
     if (hip_fresh && knee_fresh && ankle_fresh) {
         held |= OK_KNEE;
         ok |= (hip_now && knee_now) ? OK_KNEE : 0;
@@ -204,9 +236,9 @@ static void quantities(Kernel *c, const double *v, double t, double dt) {
         double side = (ax - hx) * (ky - hy) - (ay - hy) * (kx - hx);
         c->knee_deg = side * (double)c->facing <= 0.0 ? bend : -bend;
         if (bend > 20.0) knee_side = side < 0.0 ? 1.0 : -1.0;
-        leg_px = py_hypot(ux, uy) + py_hypot(wx, wy);
+        leg = (Sides){2, {ux, wx}, {uy, wy}}; /* leg_px = math.hypot(ux, uy) + math.hypot(wx, wy) */
     }
-    calibrate(c, leg_px, torso_px, dt);
+    calibrate(c, &leg, &torso, dt);
     vote_facing(c, v, dt, knee_side);
     if (hip_fresh && ankle_fresh && c->leg_px > 0.0) {
         held |= OK_TRAVEL;

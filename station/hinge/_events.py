@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -59,25 +58,3 @@ def make_rep(r: Sequence[float], trace: F64, settings: HingeSettings) -> Rep:
         ascent_s=round(float(t_lockout - t_bottom), 3),
         keys=grade_rep(trace, float(t_start), float(t_bottom), settings),
     )
-
-
-class TraceRing:
-    """The last `capacity` trace rows (TRACE_COLUMNS) of a live detector, for grading."""
-
-    def __init__(self, capacity: int = 4096) -> None:  # 68 s at 60 fps: longer than any descent
-        self._buf = np.zeros((capacity, len(TRACE_COLUMNS)), dtype=np.float64)
-        self._next = 0
-        self._full = False
-
-    def append(self, t_s: float, core: Any) -> None:
-        self._buf[self._next] = (t_s, core.phase, core.trunk_deg, core.knee_deg, core.travel_L, core.ok)
-        self._next += 1
-        if self._next == len(self._buf):
-            self._next = 0
-            self._full = True
-
-    def ordered(self) -> F64:
-        """The rows oldest first."""
-        if not self._full:
-            return self._buf[: self._next]
-        return np.concatenate((self._buf[self._next :], self._buf[: self._next]))

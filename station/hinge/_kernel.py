@@ -12,13 +12,13 @@ import os
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
 from station.hinge import _reference
-from station.hinge._events import TraceRing as PyTraceRing
 from station.hinge._layout import EVENT_COLUMNS, TRACE_COLUMNS
 
 F64 = npt.NDArray[np.float64]
@@ -26,10 +26,9 @@ ON = ("1", "true", "yes", "on")
 
 
 class Kernel(NamedTuple):
-    """A kernel: its Core type, its trace ring for live grading, its batch runner, its name."""
+    """A kernel: its Core type, its batch runner, its name."""
 
     Core: Any
-    TraceRing: Any
     run_batch: Any
     name: str
 
@@ -41,44 +40,30 @@ def flag(name: str) -> bool:
 
 def python_kernel() -> Kernel:
     """The pure-Python reference: the specification."""
-    return Kernel(_reference.Core, PyTraceRing, _reference.run_batch, "python")
+    return Kernel(_reference.Core, _reference.run_batch, "python")
 
 
+@lru_cache(maxsize=1)
 def c_kernel() -> Kernel:
     """The C port; ImportError when it is not built (or was built from another layout)."""
     from station.hinge import _speedups
 
-    class TraceRing(_speedups.TraceRing):
-        """The C trace ring, read back as an array like the reference's."""
+    class Core(_speedups.Core):
+        """The C core, its kept trace read back as an array like the reference's."""
 
         __slots__ = ()
 
-        def ordered(self) -> F64:
-            return np.frombuffer(self.rows(), dtype=np.float64).reshape(-1, len(TRACE_COLUMNS))
+        def trace(self) -> F64:
+            return np.frombuffer(self.trace_rows(), dtype=np.float64).reshape(-1, len(TRACE_COLUMNS))
 
     def run_batch(core: Any, keypoints: Any, t: Any) -> tuple[F64, F64]:
-        """The whole recording in one C call; other shapes and types step like the reference."""
-        kp, ts = _batch_arrays(keypoints, t)
-        if kp is None or ts is None:
-            return _reference.run_batch(core, keypoints, t)  # same loop and errors, C steps
+        """The whole recording in one C call, over input checked and converted as the reference does."""
+        kp, ts = _reference.batch_arrays(keypoints, t)
         trace = np.empty((kp.shape[0], len(TRACE_COLUMNS)), dtype=np.float64)
         records = np.frombuffer(core.run(kp, ts, trace), dtype=np.float64).reshape(-1, len(EVENT_COLUMNS))
         return records, trace
 
-    return Kernel(_speedups.Core, TraceRing, run_batch, "c")
-
-
-def _batch_arrays(keypoints: Any, t: Any) -> tuple[Any, Any]:
-    """(N, 17, 3) float32/float64 keypoints and (N,) float64 times holding the values the reference
-    would read (`float(x)` of each), or None where the input needs the reference's own loop."""
-    if not isinstance(keypoints, np.ndarray) or not isinstance(t, np.ndarray):
-        return None, None
-    if keypoints.ndim != 3 or keypoints.shape[1:] != (17, 3) or t.shape != keypoints.shape[:1]:
-        return None, None
-    if keypoints.dtype.kind not in "fiub" or t.dtype.kind not in "fiub":
-        return None, None
-    kp_dtype = keypoints.dtype if keypoints.dtype in (np.float32, np.float64) else np.float64
-    return np.ascontiguousarray(keypoints, dtype=kp_dtype), np.ascontiguousarray(t, dtype=np.float64)
+    return Kernel(Core, run_batch, "c")
 
 
 def select() -> Kernel:
@@ -108,9 +93,9 @@ def running(kernel: Kernel) -> Iterator[Kernel]:
     """PhaseDetector and analyze built on `kernel` within the block (benchmarks and tests compare kernels)."""
     import station.hinge as hinge
 
-    names = ("Core", "TraceRing", "run_batch", "IMPLEMENTATION")
+    names = ("Core", "run_batch", "IMPLEMENTATION")
     saved = [getattr(hinge, name) for name in names]
-    for name, value in zip(names, (kernel.Core, kernel.TraceRing, kernel.run_batch, kernel.name)):
+    for name, value in zip(names, (kernel.Core, kernel.run_batch, kernel.name)):
         setattr(hinge, name, value)
     try:
         yield kernel

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from array import array
 
+from station.errors import ConfigError
 from station.settings.hinge import HingeSettings, param_names
 from station.types import Phase
 
@@ -44,6 +45,45 @@ EVENT_COLUMNS: tuple[str, ...] = (
 )  # fmt: skip
 
 
+# Rows of the trace a live core keeps for grading (Core.update): 68 s at 60 fps, longer than any descent.
+TRACE_ROWS = 4096
+
+# Settings the kernels divide by (exp(-dt / window), the oblique view's scale, One Euro's cutoffs):
+# zero or a negative value would raise ZeroDivisionError or OverflowError mid-stream, or make a filter
+# diverge, so pack_params refuses them up front. Each maps to what it is, for the error message.
+POSITIVE: dict[str, str] = {
+    "side_window_s": "the time constant of the near-side vote, in seconds",
+    "facing_window_s": "the time constant of the facing vote, in seconds",
+    "leg_calib_s": "the time constant of the leg-length calibration, in seconds",
+    "feet_smooth_s": "the time constant of the feet position, in seconds",
+    "top_base_s": "the time constant of the lockout angle, in seconds",
+    "oblique_view_ratio": "a view ratio the kernel divides by",
+    "euro_min_cutoff_hz": "the One Euro filter's cutoff at rest, in hertz",
+    "euro_d_cutoff_hz": "the One Euro filter's speed cutoff, in hertz",
+}
+
+
 def pack_params(settings: HingeSettings) -> array:
-    """The settings as the flat float64 params array every kernel takes."""
-    return array("d", (float(getattr(settings, name)) for name in PARAM_NAMES))
+    """The settings as the flat float64 params array every kernel takes; ConfigError for a value
+    no kernel can run on (not a number, NaN, or a time constant or divisor that is not positive)."""
+    values = array("d")
+    for name in PARAM_NAMES:
+        raw = getattr(settings, name)
+        try:
+            value = float(raw)
+        except (TypeError, ValueError):
+            raise _refused(name, f"must be a number, got {raw!r}") from None
+        if value != value:
+            raise _refused(name, "is NaN")
+        if name in POSITIVE and not value > 0.0:
+            raise _refused(name, f"must be positive ({POSITIVE[name]}), got {value!r}")
+        values.append(value)
+    return values
+
+
+def _refused(name: str, problem: str) -> ConfigError:
+    kind = "a positive number" if name in POSITIVE else "a number"
+    return ConfigError(
+        f"[hinge] {name} {problem}: set it (or STATION_HINGE__{name.upper()}) to {kind} such as its default "
+        f"{getattr(HingeSettings, name)}"
+    )

@@ -3,13 +3,19 @@
 This file is the specification the C kernel ports line by line. `Core.step` runs, in order:
 near side and facing votes, joint tracking (`_filter`), the quantities (trunk inclination,
 knee flexion, hip travel, view), then the phase machine, rep confirmation and set
-segmentation. Results are read from attributes; grading (once per rep) is in `grading.py`.
+segmentation. `Core.update` is a live frame (what `PhaseDetector.update` calls): a step that
+skips stale timestamps and keeps the frame's trace row for grading. Results are read from
+attributes; grading (once per rep) is in `grading.py`. How input is checked and read
+(`frame_values`, `batch_arrays`) is part of the specification too: the C kernel raises the
+same exceptions with the same messages.
 """
 
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -18,6 +24,7 @@ from station.hinge._filter import ANKLE, HIP, KNEE, SHOULDER, JointTracks, fuse_
 from station.hinge._layout import (
     EV_PHASE, EV_REP, EV_SET_ENDED, EV_SET_STARTED, N_PARAMS, OK_KNEE, OK_SIDE, OK_TRAVEL, OK_TRUNK,
     EVENT_COLUMNS, PARAM_NAMES, PH_ABSENT, PH_ASCENT, PH_BOTTOM, PH_HINGE, PH_KNEE_BEND, PH_TOP, TRACE_COLUMNS,
+    TRACE_ROWS,
 )  # fmt: skip
 from station.settings.hinge import HingeSettings
 
@@ -28,6 +35,67 @@ NOSE, L_EAR, R_EAR = 0, 3, 4
 DEPTH_STEP_DEG = 1.0  # a descent "makes progress" when the trunk deepens by more than this ...
 KNEE_STEP_DEG = 4.0  # ... or the knees by more than this (they jitter more, the plates hiding the shins)
 BOTTOM_STEP = 5.0  # the bottom is dated at the last deepening by 5x these steps: sway and creep during a pause are not descent
+REAL_KINDS = "fiub"  # numpy dtype kinds read as numbers: float, int, unsigned, bool
+F64 = npt.NDArray[np.float64]
+
+
+def frame_values(keypoints: Any) -> list[float]:
+    """The 51 values of one frame in C order, as floats; TypeError or ValueError, saying what is
+    expected, for anything but a real numpy array of shape (17, 3) (NaN or low score = missing)."""
+    if not isinstance(keypoints, np.ndarray):
+        raise TypeError(f"keypoints must be a numpy array of shape (17, 3), got {type(keypoints).__name__}")
+    if keypoints.shape != (17, 3):
+        raise ValueError(f"keypoints must have shape (17, 3) ([y, x, score] of 17 keypoints), got {keypoints.shape}")
+    if keypoints.dtype.kind not in REAL_KINDS:
+        raise TypeError(f"keypoints must hold real numbers (float32), got dtype {keypoints.dtype}")
+    if keypoints.dtype != np.float32 and keypoints.dtype != np.float64:
+        keypoints = keypoints.astype(np.float64)  # exact for every real dtype
+    values: list[float] = keypoints.ravel().tolist()
+    return values
+
+
+def batch_arrays(keypoints: Any, t: Any) -> tuple[npt.NDArray[Any], F64]:
+    """A recording checked like `frame_values`: (N, 17, 3) keypoints as C-ordered float32 or
+    float64 and (N,) times as C-ordered float64 (the values `float(x)` reads)."""
+    for name, value in (("keypoints", keypoints), ("t", t)):
+        if not isinstance(value, np.ndarray):
+            raise TypeError(f"{name} must be a numpy array, got {type(value).__name__}")
+    if keypoints.ndim != 3 or keypoints.shape[1:] != (17, 3):
+        raise ValueError(f"keypoints must have shape (N, 17, 3), got {keypoints.shape}")
+    if t.shape != keypoints.shape[:1]:
+        raise ValueError(f"t must have shape ({keypoints.shape[0]},) to match keypoints, got {t.shape}")
+    for name, value in (("keypoints", keypoints), ("t", t)):
+        if value.dtype.kind not in REAL_KINDS:
+            raise TypeError(f"{name} must hold real numbers, got dtype {value.dtype}")
+    kp_dtype = keypoints.dtype if keypoints.dtype in (np.float32, np.float64) else np.float64
+    return np.ascontiguousarray(keypoints, dtype=kp_dtype), np.ascontiguousarray(t, dtype=np.float64)
+
+
+class TraceRing:
+    """The last `capacity` trace rows (TRACE_COLUMNS) of a live core, for grading."""
+
+    __slots__ = ("_buf", "_next", "_full")
+
+    def __init__(self, capacity: int = TRACE_ROWS) -> None:
+        capacity = operator.index(capacity)
+        if capacity < 1:
+            raise ValueError(f"trace_rows must be a positive number of rows, got {capacity}")
+        self._buf = np.zeros((capacity, len(TRACE_COLUMNS)), dtype=np.float64)
+        self._next = 0
+        self._full = False
+
+    def append(self, t_s: float, core: Core) -> None:
+        self._buf[self._next] = (t_s, core.phase, core.trunk_deg, core.knee_deg, core.travel_L, core.ok)
+        self._next += 1
+        if self._next == len(self._buf):
+            self._next = 0
+            self._full = True
+
+    def ordered(self) -> F64:
+        """The rows oldest first."""
+        if not self._full:
+            return self._buf[: self._next]
+        return np.concatenate((self._buf[self._next :], self._buf[: self._next]))
 
 
 class Core:
@@ -45,10 +113,10 @@ class Core:
         "pend", "pend_t_start", "pend_t_bottom", "pend_t_lockout", "pend_hip_x", "pend_ankle_x",
         "rep_n", "rep_set_n", "rep_t_start", "rep_t_bottom", "rep_t_lockout",
         "set_active", "set_n", "reps_in_set", "set_t_start", "set_t_end",
-        "ended_set_n", "ended_reps", "ended_t_start", "ended_t_end",
+        "ended_set_n", "ended_reps", "ended_t_start", "ended_t_end", "frames", "ring",
     )  # fmt: skip
 
-    def __init__(self, params: Sequence[float], width_px: int, height_px: int) -> None:
+    def __init__(self, params: Sequence[float], width_px: int, height_px: int, trace_rows: int = TRACE_ROWS) -> None:
         if len(params) != N_PARAMS:
             raise ValueError(f"params has {len(params)} values, expected {N_PARAMS}")
         # The params array read back into named fields (the C kernel keeps a struct of doubles).
@@ -88,13 +156,34 @@ class Core:
         self.set_t_start = self.set_t_end = 0.0
         self.ended_set_n = self.ended_reps = 0
         self.ended_t_start = self.ended_t_end = 0.0
+        self.frames = 0  # frames taken by update
+        self.ring = TraceRing(trace_rows)  # their trace rows, for grading
 
     # ---------------------------------------------------------------- per frame
+    def update(self, keypoints: npt.NDArray[np.float32], t_s: float) -> int:
+        """A live frame (PhaseDetector.update): checked like `step`; skipped (0) unless time moves
+        forward; stepped, its trace row kept and the frame counted; returns the event bits."""
+        v = frame_values(keypoints)
+        t = float(t_s)  # a float32 time would otherwise make part of the arithmetic float32
+        if not t > self.t_prev:
+            return 0  # a repeated or out-of-order timestamp carries no new information
+        bits = self._advance(v, t)
+        self.ring.append(t, self)
+        self.frames += 1
+        return bits
+
+    def trace(self) -> F64:
+        """The kept trace rows (TRACE_COLUMNS) of the frames taken by update, oldest first."""
+        return self.ring.ordered()
+
     def step(self, keypoints: npt.NDArray[np.float32], t: float) -> int:
         """Feed one frame ((17, 3) [y, x, score] normalised; NaN = missing); return event bits."""
-        v: list[float] = keypoints.ravel().tolist()
+        return self._advance(frame_values(keypoints), float(t))
+
+    def _advance(self, v: list[float], t: float) -> int:
+        """The kernel's step over the frame's 51 values."""
         if t <= self.t_prev:
-            return 0  # time must move forward; the wrapper rejects such input loudly
+            return 0  # time must move forward (update skips such frames before they get here)
         dt = t - self.t_prev if self.t_prev > -1e299 else 0.0
         self.t_prev = t
         self._vote_side(v, dt)
@@ -470,10 +559,9 @@ def event_record(core: Core, frame: int, bits: int, t: float) -> tuple[float, ..
     )  # fmt: skip
 
 
-def run_batch(
-    core: Core, keypoints: npt.NDArray[np.float32], t: npt.NDArray[np.float64]
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+def run_batch(core: Core, keypoints: npt.NDArray[np.float32], t: npt.NDArray[np.float64]) -> tuple[F64, F64]:
     """Step over a recording, then finish: event records (EVENT_COLUMNS) and the trace (TRACE_COLUMNS)."""
+    keypoints, t = batch_arrays(keypoints, t)
     n = int(keypoints.shape[0])
     records: list[tuple[float, ...]] = []
     trace = np.empty((n, len(TRACE_COLUMNS)), dtype=np.float64)

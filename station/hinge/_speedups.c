@@ -1,11 +1,13 @@
-/* station.hinge._speedups: the C kernel (_ckernel.c, _cfilter.c) as Python types.
+/* station.hinge._speedups: the C kernel (_ckernel.c, _cfilter.c) as a Python type.
  *
- * Core mirrors station/hinge/_reference.py's Core (step, finish, and `run`, a whole recording
- * in one call); TraceRing keeps the per-frame trace a live detector grades from. Input is read
- * as the reference reads it; where the reference raises, these raise the same exception types.
- * Multi-phase init, no global mutable state; the kernel finds its settings by name in
- * station.hinge._layout.PARAM_NAMES when the module loads, and refuses a layout it was not
- * built for.
+ * Core mirrors station/hinge/_reference.py's Core: update (a live frame: the station's whole
+ * per-frame work in one call, trace ring included), step, finish, trace_rows, and `run`, a whole
+ * recording in one call. Input is read as the reference reads it: a C-contiguous (17, 3) float32
+ * or float64 numpy array directly, anything else through the reference's own reader
+ * (`_reference.frame_values`), which converts it or raises the specification's exception. Where
+ * the reference raises, these raise the same exception types. Multi-phase init, no global
+ * mutable state; the kernel finds its settings by name in station.hinge._layout.PARAM_NAMES
+ * when the module loads, and refuses a layout it was not built for.
  */
 #include "_ckernel.h"
 #include <stddef.h>
@@ -23,8 +25,22 @@
 #define M_READONLY READONLY
 #endif
 
+#define TRACE_ROWS 4096 /* _layout.TRACE_ROWS: rows of the trace a live core keeps */
+
 #define PARAM_NAME(name) #name,
 static const char *const USED_NAMES[N_USED] = {KERNEL_PARAMS(PARAM_NAME)};
+
+typedef struct {
+    Py_ssize_t param_index[N_USED]; /* where each kernel setting sits in the params array */
+    Py_ssize_t n_params;
+    PyTypeObject *core_type;
+    PyObject *ndarray_type; /* numpy.ndarray: frames of exactly this type may be read here */
+    PyObject *float32, *float64; /* numpy's native float32 and float64 dtypes */
+    int array_head_ok; /* ArrayHead matches this numpy (checked when the module loads) */
+    PyObject *frame_values; /* station.hinge._reference.frame_values: every other frame */
+} ModState;
+
+static struct PyModuleDef module_def;
 
 static PyObject *raise_kernel_error(const Kernel *c) {
     if (c->err == ERR_OVERFLOW) {
@@ -37,21 +53,6 @@ static PyObject *raise_kernel_error(const Kernel *c) {
 
 /* ------------------------------------------------------------------ reading Python input */
 
-/* Attribute and method names, interned once (a fresh string per call would churn CPython's
- * method cache, which keys on the string object). */
-#define NAMES(X) X(ravel) X(tolist) X(phase) X(trunk_deg) X(knee_deg) X(travel_L) X(ok)
-#define NAME_FIELD(name) PyObject *str_##name;
-
-typedef struct {
-    Py_ssize_t param_index[N_USED]; /* where each kernel setting sits in the params array */
-    Py_ssize_t n_params;
-    PyTypeObject *core_type;
-    PyTypeObject *ring_type;
-    NAMES(NAME_FIELD)
-} ModState;
-
-static struct PyModuleDef module_def;
-
 /* 'f' or 'd' for a native float32/float64 buffer format, else 0. */
 static char float_format(const char *fmt) {
     if (fmt == NULL) return 0;
@@ -60,73 +61,90 @@ static char float_format(const char *fmt) {
     return 0;
 }
 
-/* The indices of the 51 values the kernel reads (the rest: eyes, arms, nose and ear y). */
-static int used_index(Py_ssize_t i) {
-    int kp = (int)(i / 3), col = (int)(i % 3);
-    if (kp >= 5 && kp != 7 && kp != 8 && kp != 9 && kp != 10) return 1;
-    return kp == NOSE || kp == L_EAR || kp == R_EAR ? col != 0 : 0;
+/* A C-ordered (17, 3) frame of float32 or float64 values at `data`, as doubles. */
+static inline void copy_frame(const void *data, int is_float32, double *v) {
+    if (is_float32) {
+        float f[N_KP];
+        memcpy(f, data, sizeof f);
+        for (int i = 0; i < N_KP; i++) v[i] = (double)f[i];
+    } else {
+        memcpy(v, data, N_KP * sizeof(double));
+    }
 }
 
-/* A frame as the reference reads it, `keypoints.ravel().tolist()`: the first 51 values in C
- * order into v, their count into *n. A contiguous float32/float64 buffer is read directly;
- * anything else goes through ravel().tolist() like the reference. A value the kernel reads
- * that is not a real number is reported through *bad (no exception is set). */
-static int read_frame(const ModState *st, PyObject *obj, double *v, Py_ssize_t *n, int *bad) {
+/* The head of a numpy array object (numpy's PyArrayObject_fields): every compiled numpy extension
+ * reads these fields through numpy's inline macros, so they are numpy's ABI, the same in 1.x and
+ * 2.x. Read directly, a frame costs a few loads, where the buffer protocol builds (and numpy
+ * caches, per array) a format string and shape arrays. module_exec checks the layout against the
+ * buffer protocol and uses the buffer where they disagree. */
+typedef struct {
+    PyObject_HEAD
+    char *data;
+    int nd;
+    Py_ssize_t *dimensions;
+    Py_ssize_t *strides;
+    PyObject *base;
+    PyObject *descr;
+} ArrayHead;
+
+/* 1 if the array is a C-ordered (17, 3) native float32 or float64 frame, read into v. */
+static inline int read_array_head(const ModState *st, PyObject *obj, double *v) {
+    const ArrayHead *a = (const ArrayHead *)obj;
+    if (a->nd != 2 || a->dimensions[0] != 17 || a->dimensions[1] != 3) return 0;
+    int is_float32 = a->descr == st->float32;
+    Py_ssize_t item = is_float32 ? 4 : 8;
+    if (!(is_float32 || a->descr == st->float64) || a->strides[0] != 3 * item || a->strides[1] != item) return 0;
+    copy_frame(a->data, is_float32, v);
+    return 1;
+}
+
+/* 1 if the object's buffer is a C-ordered (17, 3) native float32 or float64 frame, read into v. */
+static int read_buffer(PyObject *obj, double *v) {
     Py_buffer view;
-    *bad = 0;
-    if (PyObject_CheckBuffer(obj) && PyObject_GetBuffer(obj, &view, PyBUF_RECORDS_RO) == 0) {
-        char f = float_format(view.format);
-        if (f && PyBuffer_IsContiguous(&view, 'C')) {
-            Py_ssize_t count = view.len / view.itemsize, m = count < N_KP ? count : N_KP;
-            if (f == 'f') {
-                const float *src = (const float *)view.buf;
-                for (Py_ssize_t i = 0; i < m; i++) v[i] = (double)src[i];
-            } else {
-                memcpy(v, view.buf, (size_t)m * sizeof(double));
-            }
-            *n = count;
-            PyBuffer_Release(&view);
-            return 0;
-        }
-        PyBuffer_Release(&view);
-    } else {
+    if (PyObject_GetBuffer(obj, &view, PyBUF_ND | PyBUF_FORMAT) < 0) { /* PyBUF_ND: C order or refused */
         PyErr_Clear();
+        return 0;
     }
-    PyObject *flat = PyObject_CallMethodNoArgs(obj, st->str_ravel);
-    if (flat == NULL) return -1;
-    PyObject *list = PyObject_CallMethodNoArgs(flat, st->str_tolist);
-    Py_DECREF(flat);
-    if (list == NULL) return -1;
-    PyObject *seq = PySequence_Fast(list, "keypoints.ravel().tolist() must return a sequence");
-    Py_DECREF(list);
-    if (seq == NULL) return -1;
-    Py_ssize_t count = PySequence_Fast_GET_SIZE(seq), m = count < N_KP ? count : N_KP;
-    PyObject **items = PySequence_Fast_ITEMS(seq);
-    for (Py_ssize_t i = 0; i < m; i++) {
-        v[i] = NAN;
-        if (!used_index(i)) continue;
-        double x = PyFloat_AsDouble(items[i]);
-        if (x == -1.0 && PyErr_Occurred()) {
-            PyErr_Clear(); /* raised after the time check, as the reference would */
-            *bad = 1;
-            break;
+    char f = float_format(view.format);
+    int ok = f && view.ndim == 2 && view.shape[0] == 17 && view.shape[1] == 3 && PyBuffer_IsContiguous(&view, 'C');
+    if (ok) copy_frame(view.buf, f == 'f', v);
+    PyBuffer_Release(&view);
+    return ok;
+}
+
+/* A frame's 51 values as `_reference.frame_values` reads them. The station's frames, C-ordered
+ * (17, 3) float32 (or float64) numpy arrays, are read here; anything else goes through
+ * frame_values itself, which converts other real arrays exactly and raises the specification's
+ * TypeError or ValueError (with its message) for the rest. */
+static int read_frame(const ModState *st, PyObject *obj, double *v) {
+    if (Py_IS_TYPE(obj, (PyTypeObject *)st->ndarray_type)) {
+        if (st->array_head_ok && read_array_head(st, obj, v)) return 0;
+        if (read_buffer(obj, v)) return 0; /* e.g. an unpickled array: its float32 dtype is a copy */
+    }
+    PyObject *values = PyObject_CallOneArg(st->frame_values, obj);
+    if (values == NULL) return -1;
+    if (!PyList_CheckExact(values) || PyList_GET_SIZE(values) != N_KP) {
+        Py_DECREF(values);
+        PyErr_SetString(PyExc_SystemError, "station.hinge._reference.frame_values must return a list of 51 floats");
+        return -1;
+    }
+    for (int i = 0; i < N_KP; i++) {
+        v[i] = PyFloat_AsDouble(PyList_GET_ITEM(values, i));
+        if (v[i] == -1.0 && PyErr_Occurred()) {
+            Py_DECREF(values);
+            return -1;
         }
-        v[i] = x;
     }
-    Py_DECREF(seq);
-    *n = count;
+    Py_DECREF(values);
     return 0;
 }
 
-/* ------------------------------------------------------------------ Core */
-
-typedef struct {
-    PyObject_HEAD
-    int busy; /* a batch runs without the GIL: other threads must not step meanwhile */
-    Kernel k;
-} CoreObject;
-
+/* float(obj), as the reference converts every time and setting. */
 static int float_of(PyObject *obj, double *out) {
+    if (PyFloat_CheckExact(obj)) {
+        *out = PyFloat_AS_DOUBLE(obj);
+        return 0;
+    }
     PyObject *f = PyNumber_Float(obj);
     if (f == NULL) return -1;
     *out = PyFloat_AS_DOUBLE(f);
@@ -134,12 +152,30 @@ static int float_of(PyObject *obj, double *out) {
     return 0;
 }
 
+/* ------------------------------------------------------------------ Core */
+
+typedef struct {
+    double *rows; /* capacity rows of TRACE_COLUMNS */
+    Py_ssize_t capacity, next;
+    int full;
+} Ring;
+
+typedef struct {
+    PyObject_HEAD
+    const ModState *st; /* the module's state (the type, or its base, keeps the module alive) */
+    int busy;           /* a batch runs without the GIL: other threads must not step meanwhile */
+    long long frames;   /* frames taken by update */
+    Ring ring;          /* their trace rows, for grading */
+    Kernel k;
+} CoreObject;
+
 static PyObject *core_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
-    static char *kwlist[] = {"params", "width_px", "height_px", NULL};
-    PyObject *params, *width, *height;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOO:Core", kwlist, &params, &width, &height)) return NULL;
-    ModState *st = (ModState *)PyType_GetModuleState(type);
-    if (st == NULL) return NULL;
+    static char *kwlist[] = {"params", "width_px", "height_px", "trace_rows", NULL};
+    PyObject *params, *width, *height, *rows_obj = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOO|O:Core", kwlist, &params, &width, &height, &rows_obj)) return NULL;
+    PyObject *module = PyType_GetModuleByDef(type, &module_def);
+    if (module == NULL) return NULL;
+    const ModState *st = (const ModState *)PyModule_GetState(module);
     Py_ssize_t n = PyObject_Length(params);
     if (n < 0) return NULL;
     if (n != st->n_params) {
@@ -162,9 +198,29 @@ static PyObject *core_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) 
     Py_DECREF(seq);
     double w, h;
     if (float_of(width, &w) < 0 || float_of(height, &h) < 0) return NULL;
+    Py_ssize_t rows = TRACE_ROWS;
+    if (rows_obj != NULL) { /* operator.index(trace_rows), then a positive count */
+        PyObject *index = PyNumber_Index(rows_obj);
+        if (index == NULL) return NULL;
+        rows = PyLong_AsSsize_t(index);
+        Py_DECREF(index);
+        if (rows == -1 && PyErr_Occurred()) return NULL;
+        if (rows < 1) return PyErr_Format(PyExc_ValueError, "trace_rows must be a positive number of rows, got %zd", rows);
+    }
+    if ((size_t)rows > PY_SSIZE_T_MAX / (N_TRACE * sizeof(double))) return PyErr_NoMemory();
     CoreObject *self = (CoreObject *)type->tp_alloc(type, 0);
     if (self == NULL) return NULL;
+    self->ring.rows = (double *)PyMem_Calloc((size_t)rows * N_TRACE, sizeof(double));
+    if (self->ring.rows == NULL) {
+        Py_DECREF(self);
+        return PyErr_NoMemory();
+    }
+    self->st = st;
     self->busy = 0;
+    self->frames = 0;
+    self->ring.capacity = rows;
+    self->ring.next = 0;
+    self->ring.full = 0;
     hinge_init(&self->k, w, h);
     for (int k = 0; k < N_USED; k++) self->k.p[k] = all[st->param_index[k]];
     return (PyObject *)self;
@@ -172,11 +228,12 @@ static PyObject *core_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) 
 
 static void core_dealloc(PyObject *self) {
     PyTypeObject *tp = Py_TYPE(self);
+    PyMem_Free(((CoreObject *)self)->ring.rows);
     tp->tp_free(self);
     Py_DECREF(tp);
 }
 
-static int check_idle(CoreObject *self) {
+static inline int check_idle(CoreObject *self) {
     if (self->busy) {
         PyErr_SetString(PyExc_RuntimeError, "this Core is running a batch in another thread");
         return -1;
@@ -184,34 +241,39 @@ static int check_idle(CoreObject *self) {
     return 0;
 }
 
+PyDoc_STRVAR(core_update_doc, "update(keypoints, t_s) -> int\n--\n\n"
+             "A live frame ((17, 3) [y, x, score] normalised; NaN = missing) at time t_s: skipped (0) unless\n"
+             "time moves forward; stepped, its trace row kept and the frame counted. Returns the event bits.");
+
+static PyObject *core_update(PyObject *op, PyObject *const *args, Py_ssize_t nargs) {
+    CoreObject *self = (CoreObject *)op;
+    double v[N_KP], t;
+    if (nargs != 2) return PyErr_Format(PyExc_TypeError, "update() takes 2 arguments (keypoints, t_s), got %zd", nargs);
+    if (check_idle(self) < 0 || read_frame(self->st, args[0], v) < 0 || float_of(args[1], &t) < 0) return NULL;
+    Kernel *c = &self->k;
+    if (!(t > c->t_prev)) return PyLong_FromLong(0); /* a repeated or out-of-order timestamp */
+    int bits = hinge_step(c, v, t);
+    if (bits < 0) return raise_kernel_error(c);
+    Ring *r = &self->ring;
+    trace_row(c, t, r->rows + r->next * N_TRACE);
+    if (++r->next == r->capacity) {
+        r->next = 0;
+        r->full = 1;
+    }
+    self->frames += 1;
+    return PyLong_FromLong(bits); /* a small int: cached, nothing allocated */
+}
+
 PyDoc_STRVAR(core_step_doc, "step(keypoints, t) -> int\n--\n\n"
              "Feed one frame ((17, 3) [y, x, score] normalised; NaN = missing) at time t; return event bits.");
 
 static PyObject *core_step(PyObject *op, PyObject *const *args, Py_ssize_t nargs) {
     CoreObject *self = (CoreObject *)op;
+    double v[N_KP], t;
     if (nargs != 2) return PyErr_Format(PyExc_TypeError, "step() takes 2 arguments (keypoints, t), got %zd", nargs);
-    if (check_idle(self) < 0) return NULL;
-    double v[N_KP];
-    Py_ssize_t n;
-    int bad;
-    ModState *st = (ModState *)PyType_GetModuleState(Py_TYPE(op));
-    if (st == NULL || read_frame(st, args[0], v, &n, &bad) < 0) return NULL;
-    double t = PyFloat_AsDouble(args[1]);
-    if (t == -1.0 && PyErr_Occurred()) return NULL;
-    Kernel *c = &self->k;
-    if (t <= c->t_prev) return PyLong_FromLong(0);
-    if (n < N_KP) {
-        c->t_prev = t;
-        PyErr_SetString(PyExc_IndexError, "list index out of range (keypoints hold fewer than 51 values)");
-        return NULL;
-    }
-    if (bad) {
-        c->t_prev = t;
-        PyErr_SetString(PyExc_TypeError, "keypoints must hold real numbers");
-        return NULL;
-    }
-    int bits = hinge_step(c, v, t);
-    return bits < 0 ? raise_kernel_error(c) : PyLong_FromLong(bits);
+    if (check_idle(self) < 0 || read_frame(self->st, args[0], v) < 0 || float_of(args[1], &t) < 0) return NULL;
+    int bits = hinge_step(&self->k, v, t);
+    return bits < 0 ? raise_kernel_error(&self->k) : PyLong_FromLong(bits);
 }
 
 PyDoc_STRVAR(core_finish_doc, "finish(t) -> int\n--\n\nEnd of input: a pending rep counts, an open set closes; return event bits.");
@@ -221,6 +283,23 @@ static PyObject *core_finish(PyObject *op, PyObject *arg) {
     (void)arg; /* like the reference, the time is not used */
     if (check_idle(self) < 0) return NULL;
     return PyLong_FromLong(hinge_finish(&self->k));
+}
+
+PyDoc_STRVAR(core_trace_rows_doc, "trace_rows() -> bytearray\n--\n\n"
+             "The trace rows kept by update (TRACE_COLUMNS), oldest first, as float64 bytes (6 per row).");
+
+static PyObject *core_trace_rows(PyObject *op, PyObject *unused) {
+    (void)unused;
+    const Ring *r = &((CoreObject *)op)->ring;
+    size_t row_bytes = N_TRACE * sizeof(double);
+    if (!r->full) return PyByteArray_FromStringAndSize((const char *)r->rows, (Py_ssize_t)((size_t)r->next * row_bytes));
+    PyObject *out = PyByteArray_FromStringAndSize(NULL, (Py_ssize_t)((size_t)r->capacity * row_bytes));
+    if (out == NULL) return NULL;
+    char *dst = PyByteArray_AS_STRING(out);
+    size_t older = (size_t)(r->capacity - r->next) * row_bytes;
+    memcpy(dst, r->rows + r->next * N_TRACE, older);
+    memcpy(dst + older, r->rows, (size_t)r->next * row_bytes);
+    return out;
 }
 
 static int get_buffer(PyObject *obj, Py_buffer *view, int flags, const char *what) {
@@ -416,8 +495,10 @@ static PyObject *core_get_near_left(PyObject *op, void *closure) {
 }
 
 static PyMethodDef core_methods[] = {
+    {"update", (PyCFunction)(void (*)(void))core_update, METH_FASTCALL, core_update_doc},
     {"step", (PyCFunction)(void (*)(void))core_step, METH_FASTCALL, core_step_doc},
     {"finish", core_finish, METH_O, core_finish_doc},
+    {"trace_rows", core_trace_rows, METH_NOARGS, core_trace_rows_doc},
     {"run", (PyCFunction)(void (*)(void))core_run, METH_FASTCALL, core_run_doc},
     {NULL, NULL, 0, NULL},
 };
@@ -448,10 +529,11 @@ static PyMemberDef core_members[] = {
     MEMBER(M_LONGLONG, set_active) MEMBER(M_LONGLONG, set_n) MEMBER(M_LONGLONG, reps_in_set)
     MEMBER(M_DOUBLE, set_t_start) MEMBER(M_DOUBLE, set_t_end) MEMBER(M_LONGLONG, ended_set_n)
     MEMBER(M_LONGLONG, ended_reps) MEMBER(M_DOUBLE, ended_t_start) MEMBER(M_DOUBLE, ended_t_end)
+    {"frames", M_LONGLONG, offsetof(CoreObject, frames), M_READONLY, "frames taken by update"},
     {NULL, 0, 0, 0, NULL},
 };
 
-PyDoc_STRVAR(core_doc, "Core(params, width_px, height_px)\n--\n\n"
+PyDoc_STRVAR(core_doc, "Core(params, width_px, height_px, trace_rows=4096)\n--\n\n"
              "Streaming phase detector state over plain numbers: the C port of the reference Core.");
 
 static PyType_Slot core_slots[] = {
@@ -468,127 +550,8 @@ static PyType_Spec core_spec = {
     .name = "station.hinge._speedups.Core",
     .basicsize = sizeof(CoreObject),
     .itemsize = 0,
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE,
-    .slots = core_slots,
-};
-
-/* ------------------------------------------------------------------ TraceRing */
-
-typedef struct {
-    PyObject_HEAD
-    Py_ssize_t capacity, next;
-    int full;
-    double *buf; /* capacity rows of TRACE_COLUMNS */
-} RingObject;
-
-static PyObject *ring_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
-    static char *kwlist[] = {"capacity", NULL};
-    Py_ssize_t capacity = 4096; /* 68 s at 60 fps: longer than any descent */
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|n:TraceRing", kwlist, &capacity)) return NULL;
-    if (capacity < 1 || (size_t)capacity > PY_SSIZE_T_MAX / (N_TRACE * sizeof(double))) {
-        return PyErr_Format(PyExc_ValueError, "capacity must be a positive number of rows, got %zd", capacity);
-    }
-    RingObject *self = (RingObject *)type->tp_alloc(type, 0);
-    if (self == NULL) return NULL;
-    self->buf = (double *)PyMem_Calloc((size_t)capacity * N_TRACE, sizeof(double));
-    if (self->buf == NULL) {
-        Py_DECREF(self);
-        return PyErr_NoMemory();
-    }
-    self->capacity = capacity;
-    self->next = 0;
-    self->full = 0;
-    return (PyObject *)self;
-}
-
-static void ring_dealloc(PyObject *op) {
-    RingObject *self = (RingObject *)op;
-    PyTypeObject *tp = Py_TYPE(op);
-    PyMem_Free(self->buf);
-    tp->tp_free(op);
-    Py_DECREF(tp);
-}
-
-static int attr_double(PyObject *obj, PyObject *name, double *out) {
-    PyObject *value = PyObject_GetAttr(obj, name);
-    if (value == NULL) return -1;
-    int rc = float_of(value, out);
-    Py_DECREF(value);
-    return rc;
-}
-
-PyDoc_STRVAR(ring_append_doc, "append(t_s, core)\n--\n\nKeep the core's trace row of this frame (TRACE_COLUMNS).");
-
-static PyObject *ring_append(PyObject *op, PyObject *const *args, Py_ssize_t nargs) {
-    RingObject *self = (RingObject *)op;
-    if (nargs != 2) return PyErr_Format(PyExc_TypeError, "append() takes 2 arguments (t_s, core), got %zd", nargs);
-    double t = PyFloat_AsDouble(args[0]);
-    if (t == -1.0 && PyErr_Occurred()) return NULL;
-    double *row = self->buf + self->next * N_TRACE;
-    /* By definition, not by type: the station subclasses TraceRing in Python. */
-    PyObject *module = PyType_GetModuleByDef(Py_TYPE(op), &module_def);
-    if (module == NULL) return NULL;
-    ModState *st = (ModState *)PyModule_GetState(module);
-    if (Py_IS_TYPE(args[1], st->core_type)) {
-        trace_row(&((CoreObject *)args[1])->k, t, row);
-    } else {
-        PyObject *const names[N_TRACE - 1] = {st->str_phase, st->str_trunk_deg, st->str_knee_deg, st->str_travel_L, st->str_ok};
-        double tmp[N_TRACE];
-        tmp[0] = t;
-        for (int k = 0; k < N_TRACE - 1; k++) {
-            if (attr_double(args[1], names[k], &tmp[k + 1]) < 0) return NULL;
-        }
-        memcpy(row, tmp, sizeof tmp);
-    }
-    self->next += 1;
-    if (self->next == self->capacity) {
-        self->next = 0;
-        self->full = 1;
-    }
-    Py_RETURN_NONE;
-}
-
-PyDoc_STRVAR(ring_rows_doc, "rows() -> bytearray\n--\n\nThe kept rows oldest first, as float64 bytes (6 per row).");
-
-static PyObject *ring_rows(PyObject *op, PyObject *unused) {
-    (void)unused;
-    RingObject *self = (RingObject *)op;
-    size_t row_bytes = N_TRACE * sizeof(double);
-    if (!self->full) {
-        return PyByteArray_FromStringAndSize((const char *)self->buf, (Py_ssize_t)(self->next * row_bytes));
-    }
-    PyObject *out = PyByteArray_FromStringAndSize(NULL, (Py_ssize_t)(self->capacity * row_bytes));
-    if (out == NULL) return NULL;
-    char *dst = PyByteArray_AS_STRING(out);
-    size_t older = (size_t)(self->capacity - self->next) * row_bytes;
-    memcpy(dst, self->buf + self->next * N_TRACE, older);
-    memcpy(dst + older, self->buf, (size_t)self->next * row_bytes);
-    return out;
-}
-
-static PyMethodDef ring_methods[] = {
-    {"append", (PyCFunction)(void (*)(void))ring_append, METH_FASTCALL, ring_append_doc},
-    {"rows", ring_rows, METH_NOARGS, ring_rows_doc},
-    {NULL, NULL, 0, NULL},
-};
-
-PyDoc_STRVAR(ring_doc, "TraceRing(capacity=4096)\n--\n\n"
-             "The last `capacity` trace rows of a live detector, for grading (base type; rows() gives bytes).");
-
-static PyType_Slot ring_slots[] = {
-    {Py_tp_new, (void *)ring_new},
-    {Py_tp_dealloc, (void *)ring_dealloc},
-    {Py_tp_methods, ring_methods},
-    {Py_tp_doc, (void *)ring_doc},
-    {0, NULL},
-};
-
-static PyType_Spec ring_spec = {
-    .name = "station.hinge._speedups.TraceRing",
-    .basicsize = sizeof(RingObject),
-    .itemsize = 0,
     .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_IMMUTABLETYPE,
-    .slots = ring_slots,
+    .slots = core_slots,
 };
 
 /* ------------------------------------------------------------------ module */
@@ -630,7 +593,7 @@ static int load_layout(PyObject *module, ModState *st) {
         {"PH_ABSENT", PH_ABSENT}, {"PH_TOP", PH_TOP}, {"PH_HINGE", PH_HINGE}, {"PH_KNEE_BEND", PH_KNEE_BEND},
         {"PH_BOTTOM", PH_BOTTOM}, {"PH_ASCENT", PH_ASCENT}, {"EV_SET_ENDED", EV_SET_ENDED},
         {"EV_SET_STARTED", EV_SET_STARTED}, {"EV_REP", EV_REP}, {"EV_PHASE", EV_PHASE}, {"OK_TRUNK", OK_TRUNK},
-        {"OK_KNEE", OK_KNEE}, {"OK_TRAVEL", OK_TRAVEL}, {"OK_SIDE", OK_SIDE},
+        {"OK_KNEE", OK_KNEE}, {"OK_TRAVEL", OK_TRAVEL}, {"OK_SIDE", OK_SIDE}, {"TRACE_ROWS", TRACE_ROWS},
     };
     for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
         PyObject *value = PyObject_GetAttrString(layout, codes[i].name);
@@ -668,22 +631,71 @@ done:
     return rc;
 }
 
-#define NAME_INIT(name) if ((st->str_##name = PyUnicode_InternFromString(#name)) == NULL) return -1;
-#define NAME_VISIT(name) Py_VISIT(st->str_##name);
-#define NAME_CLEAR(name) Py_CLEAR(st->str_##name);
+/* An attribute of an imported module (a new reference), or NULL. */
+static PyObject *import_attr(const char *module, const char *name) {
+    PyObject *mod = PyImport_ImportModule(module);
+    if (mod == NULL) return NULL;
+    PyObject *attr = PyObject_GetAttrString(mod, name);
+    Py_DECREF(mod);
+    return attr;
+}
+
+/* Whether ArrayHead reads what the buffer protocol reports, on a C-ordered and a transposed
+ * (17, 3) array of the dtype: -1 on error. */
+static int array_head_agrees(const ModState *st, PyObject *numpy, PyObject *dtype, int transposed) {
+    PyObject *arr = PyObject_CallMethod(numpy, "zeros", "(ii)O", transposed ? 3 : 17, transposed ? 17 : 3, dtype);
+    if (arr != NULL && transposed) Py_SETREF(arr, PyObject_GetAttrString(arr, "T"));
+    if (arr == NULL) return -1;
+    PyObject *descr = PyObject_GetAttrString(arr, "dtype");
+    Py_buffer view;
+    if (descr == NULL || PyObject_GetBuffer(arr, &view, PyBUF_RECORDS_RO) < 0) {
+        Py_XDECREF(descr);
+        Py_DECREF(arr);
+        return -1;
+    }
+    const ArrayHead *a = (const ArrayHead *)arr;
+    int agrees = Py_IS_TYPE(arr, (PyTypeObject *)st->ndarray_type) && a->nd == view.ndim && a->nd == 2
+                 && a->data == view.buf && a->descr == descr && a->descr == dtype;
+    for (int i = 0; agrees && i < 2; i++) agrees = a->dimensions[i] == view.shape[i] && a->strides[i] == view.strides[i];
+    PyBuffer_Release(&view);
+    Py_DECREF(descr);
+    Py_DECREF(arr);
+    return agrees;
+}
+
+static int load_numpy(ModState *st) {
+    PyObject *numpy = PyImport_ImportModule("numpy");
+    if (numpy == NULL) return -1;
+    int rc = -1;
+    st->ndarray_type = PyObject_GetAttrString(numpy, "ndarray");
+    if (st->ndarray_type == NULL) goto done;
+    if (!PyType_Check(st->ndarray_type)) {
+        PyErr_SetString(PyExc_ImportError, "numpy.ndarray is not a type");
+        goto done;
+    }
+    st->float32 = PyObject_CallMethod(numpy, "dtype", "s", "float32");
+    st->float64 = st->float32 ? PyObject_CallMethod(numpy, "dtype", "s", "float64") : NULL;
+    if (st->float64 == NULL) goto done;
+    st->array_head_ok = 1;
+    PyObject *dtypes[2] = {st->float32, st->float64};
+    for (int i = 0; i < 4 && st->array_head_ok > 0; i++) st->array_head_ok = array_head_agrees(st, numpy, dtypes[i / 2], i % 2);
+    rc = st->array_head_ok < 0 ? -1 : 0;
+done:
+    Py_DECREF(numpy);
+    return rc;
+}
 
 static int module_exec(PyObject *module) {
     ModState *st = (ModState *)PyModule_GetState(module);
     st->core_type = NULL;
-    st->ring_type = NULL;
-    NAMES(NAME_INIT)
+    if (load_numpy(st) < 0) return -1;
+    if (PyModule_AddIntConstant(module, "ARRAY_HEAD", st->array_head_ok) < 0) return -1;
+    st->frame_values = import_attr("station.hinge._reference", "frame_values");
+    if (st->frame_values == NULL) return -1;
     if (load_layout(module, st) < 0) return -1;
     st->core_type = (PyTypeObject *)PyType_FromModuleAndSpec(module, &core_spec, NULL);
     if (st->core_type == NULL) return -1;
     if (PyModule_AddType(module, st->core_type) < 0) return -1;
-    st->ring_type = (PyTypeObject *)PyType_FromModuleAndSpec(module, &ring_spec, NULL);
-    if (st->ring_type == NULL) return -1;
-    if (PyModule_AddType(module, st->ring_type) < 0) return -1;
     if (PyModule_AddIntConstant(module, "N_TRACE", N_TRACE) < 0) return -1;
     if (PyModule_AddIntConstant(module, "N_EVENT", N_EVENT) < 0) return -1;
     return 0;
@@ -693,8 +705,10 @@ static int module_traverse(PyObject *module, visitproc visit, void *arg) {
     ModState *st = (ModState *)PyModule_GetState(module);
     if (st) {
         Py_VISIT(st->core_type);
-        Py_VISIT(st->ring_type);
-        NAMES(NAME_VISIT)
+        Py_VISIT(st->ndarray_type);
+        Py_VISIT(st->float32);
+        Py_VISIT(st->float64);
+        Py_VISIT(st->frame_values);
     }
     return 0;
 }
@@ -703,8 +717,10 @@ static int module_clear(PyObject *module) {
     ModState *st = (ModState *)PyModule_GetState(module);
     if (st) {
         Py_CLEAR(st->core_type);
-        Py_CLEAR(st->ring_type);
-        NAMES(NAME_CLEAR)
+        Py_CLEAR(st->ndarray_type);
+        Py_CLEAR(st->float32);
+        Py_CLEAR(st->float64);
+        Py_CLEAR(st->frame_values);
     }
     return 0;
 }

@@ -6,11 +6,18 @@ from typing import Any, SupportsFloat
 KERNEL_PARAMS: tuple[str, ...]  # the settings the kernel reads, looked up by name in _layout.PARAM_NAMES
 N_TRACE: int  # len(TRACE_COLUMNS)
 N_EVENT: int  # len(EVENT_COLUMNS)
+ARRAY_HEAD: int  # 1: frames are read from numpy's array head (its layout checked at import), 0: through the buffer protocol
 
 class Core:
     """Streaming phase detector state over plain numbers (mirrors `_reference.Core`)."""
 
-    def __init__(self, params: Sequence[SupportsFloat], width_px: SupportsFloat, height_px: SupportsFloat) -> None: ...
+    def __init__(
+        self, params: Sequence[SupportsFloat], width_px: SupportsFloat, height_px: SupportsFloat, trace_rows: int = 4096
+    ) -> None: ...
+    def update(self, keypoints: Any, t_s: float, /) -> int:
+        """A live frame: skipped (0) unless time moves forward; stepped, its trace row kept, counted; event bits."""
+    def trace_rows(self) -> bytearray:
+        """The trace rows kept by update, oldest first, float64 bytes (N_TRACE per row)."""
     def step(self, keypoints: Any, t: float, /) -> int:
         """One frame ((17, 3) [y, x, score] normalised; NaN = missing); returns event bits."""
     def finish(self, t: float, /) -> int:
@@ -78,14 +85,7 @@ class Core:
     ended_reps: int
     ended_t_start: float
     ended_t_end: float
-
-class TraceRing:
-    """The last `capacity` trace rows of a live detector (TRACE_COLUMNS), for grading."""
-
-    def __init__(self, capacity: int = 4096) -> None: ...
-    def append(self, t_s: float, core: Any, /) -> None: ...
-    def rows(self) -> bytearray:
-        """The kept rows oldest first, float64 bytes (N_TRACE per row)."""
+    frames: int  # frames taken by update
 
 def hypot(x: float, y: float, /) -> float:
     """The kernel's hypot: math.hypot(x, y) to the last bit."""

@@ -26,7 +26,7 @@ def load_kernel(name: str) -> Kernel:
 
 @pytest.fixture(params=["c", "python"])
 def kernel(request: pytest.FixtureRequest) -> Kernel:
-    """Each kernel in turn: its Core, TraceRing, run_batch and name."""
+    """Each kernel in turn: its Core, run_batch and name."""
     return load_kernel(request.param)
 
 
@@ -65,9 +65,10 @@ def assert_close(a: Any, b: Any, where: str = "") -> None:
 
 
 def core_state(core: Any) -> dict[str, Any]:
-    """Every field of a core (C members or reference slots) and of its joint tracks."""
-    names = [n for n in python_kernel().Core.__slots__ if n not in ("s", "tracks")]
+    """Every field of a core (C members or reference slots), its joint tracks and its kept trace."""
+    names = [n for n in python_kernel().Core.__slots__ if n not in ("s", "tracks", "ring")]
     out = {n: getattr(core, n) for n in names}
+    out["trace"] = core.trace()
     tracks = core.tracks
     if isinstance(tracks, dict):
         out["tracks"] = tracks

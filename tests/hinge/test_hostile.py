@@ -1,10 +1,12 @@
-"""Hostile input never crashes the process, and both kernels answer it alike: NaN, inf, huge or
-negative coordinates, scores outside [0, 1], time running backwards, wrong shapes and dtypes,
-bad settings, millions of frames, concurrent use; no reference or memory leaks."""
+"""Hostile input never crashes the process, and both kernels answer it alike (the same results, or
+the same exception with the same message): NaN, inf, huge or negative coordinates, scores outside
+[0, 1], time running backwards, wrong shapes and dtypes, bad settings, millions of frames,
+concurrent use; through step, update and the batch; no reference or memory leaks."""
 
 from __future__ import annotations
 
 import gc
+import pickle
 import sys
 import threading
 import tracemalloc
@@ -20,8 +22,10 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import station.hinge as hinge
+from station.config import load_config
+from station.errors import ConfigError
 from station.hinge._kernel import Kernel, python_kernel, running
-from station.hinge._layout import N_PARAMS, pack_params
+from station.hinge._layout import N_PARAMS, POSITIVE, pack_params
 from station.recording import Recording
 from station.settings.hinge import HingeSettings
 from station.sim import scenario_matrix, simulate
@@ -53,17 +57,18 @@ def lifting() -> Recording:
 
 
 def outcome(fn: Callable[[], Any]) -> tuple[str, Any]:
-    """("ok", result) or ("raised", exception type): what a call did, comparable across kernels."""
+    """("ok", result) or ("raised", (exception type, message)): what a call did, comparable across kernels."""
     try:
         return "ok", fn()
-    except Exception as exc:  # the comparison is the point: same type from both kernels
-        return "raised", type(exc)
+    except Exception as exc:  # the comparison is the point: the same exception from both kernels
+        return "raised", (type(exc), str(exc))
 
 
 def assert_same_outcome(c_out: tuple[str, Any], py_out: tuple[str, Any], where: str) -> None:
     assert c_out[0] == py_out[0], f"{where}: C {c_out} vs Python {py_out}"
     if c_out[0] == "raised":
-        assert c_out[1] is py_out[1], f"{where}: C raised {c_out[1]}, Python {py_out[1]}"
+        assert c_out[1][0] is py_out[1][0], f"{where}: C raised {c_out[1]}, Python {py_out[1]}"
+        assert c_out[1][1] == py_out[1][1], f"{where}: C said {c_out[1][1]!r}, Python {py_out[1][1]!r}"
     else:
         assert_close(c_out[1], py_out[1], where)
 
@@ -77,14 +82,15 @@ def both_batches(c: Kernel, kp: Any, t: Any, width: float = W_PX, height: float 
     assert_same_outcome(outs[0], outs[1], "batch")
 
 
-def both_streams(c: Kernel, frames: list[Any], times: list[Any]) -> None:
-    """Both kernels stepped frame by frame: the same bits or exception each frame, the same state after."""
-    cores = [c.Core(PARAMS, W_PX, H_PX), python_kernel().Core(PARAMS, W_PX, H_PX)]
+def both_streams(c: Kernel, frames: list[Any], times: list[Any], method: str = "step") -> None:
+    """Both kernels fed frame by frame (Core.step or Core.update): the same bits or exception
+    each frame, the same state after (trace and frame count included)."""
+    cores = [c.Core(PARAMS, W_PX, H_PX, trace_rows=64), python_kernel().Core(PARAMS, W_PX, H_PX, trace_rows=64)]
     for i, (frame, t) in enumerate(zip(frames, times)):
-        outs = [outcome(lambda: core.step(frame, t)) for core in cores]
-        assert_same_outcome(outs[0], outs[1], f"step {i}")
-        if outs[0][0] == "raised":
-            return  # after an exception the reference's state is half-updated: not compared
+        outs = [outcome(lambda: getattr(core, method)(frame, t)) for core in cores]
+        assert_same_outcome(outs[0], outs[1], f"{method} {i}")
+        if outs[0][0] == "raised" and outs[0][1][0] in (ZeroDivisionError, OverflowError):
+            return  # raised mid-step: the reference's state is half-updated, not compared
     assert_close(core_state(cores[0]), core_state(cores[1]), "state")
 
 
@@ -99,6 +105,7 @@ def test_random_garbage_frames(kp: np.ndarray, t: list[float], size: tuple[int, 
     ts = np.asarray(t[:n], dtype=np.float64)
     both_batches(c, kp, ts, *size)
     both_streams(c, list(kp), ts.tolist())
+    both_streams(c, list(kp), list(t[:n]), "update")
 
 
 @st.composite
@@ -127,6 +134,9 @@ def test_disturbed_recordings(case: tuple[np.ndarray, np.ndarray], c: Kernel) ->
     kp, t = case
     both_batches(c, kp, t)
     both_streams(c, list(kp), t.tolist())
+    with np.errstate(over="ignore"):
+        t32 = t.astype(np.float32)
+    both_streams(c, list(kp), [t32[i] if i % 2 else t[i] for i in range(len(t))], "update")  # float32 and float64 scalars
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=HEALTH)
@@ -158,6 +168,28 @@ def test_hostile_settings(values: list[float], c: Kernel) -> None:
         both_batches(c, rec.keypoints[:300], rec.t[:300], params=params)
 
 
+@pytest.mark.parametrize("name", sorted(POSITIVE))
+@pytest.mark.parametrize("value", [0.0, -0.5, float("nan")])
+def test_settings_no_kernel_can_run_on_are_a_config_error(name: str, value: float, use_kernel: Kernel) -> None:
+    """A zero or negative time constant (or divisor) is refused when the detector is built, naming
+    the setting and how to fix it, not a ZeroDivisionError on some later frame."""
+    settings = replace(HingeSettings(), **{name: value})
+    with pytest.raises(ConfigError, match=rf"^\[hinge\] {name} (must be positive|is NaN).*STATION_HINGE__{name.upper()}"):
+        hinge.PhaseDetector(W_PX, H_PX, settings)
+    with pytest.raises(ConfigError, match=name):
+        hinge.analyze(lifting(), settings)
+
+
+def test_a_config_layer_with_a_zero_window_is_refused_at_construction(use_kernel: Kernel) -> None:
+    config = load_config(env={"STATION_HINGE__TOP_BASE_S": "0"})
+    with pytest.raises(ConfigError, match=r"top_base_s must be positive \(the time constant of the lockout angle"):
+        hinge.PhaseDetector(W_PX, H_PX, config.hinge)
+    ok = replace(HingeSettings(), top_base_s=1e-6, set_rest_s=float("inf"))  # tiny but positive, or infinite: valid
+    assert len(pack_params(ok)) == N_PARAMS
+    with pytest.raises(ConfigError, match="min_score must be a number, got 'high'"):
+        pack_params(replace(HingeSettings(), min_score="high"))  # type: ignore[arg-type]
+
+
 def _frame(**kw: Any) -> np.ndarray:
     return np.ascontiguousarray(lifting().keypoints[40], **kw)
 
@@ -187,17 +219,60 @@ BAD_FRAMES: dict[str, Callable[[], Any]] = {
     "strings": lambda: _frame().astype(str),
     "None in a score": lambda: _object_frame((11, 2), None),
     "None in an eye": lambda: _object_frame((1, 0), None),
+    "floats as objects": lambda: _frame().astype(object),
+    "0-d": lambda: np.array(0.5, np.float32),
+    "3 frames": lambda: lifting().keypoints[40:43],
+    "matrix-like subclass": lambda: _frame().view(np.recarray),
+    "memoryview": lambda: _frame().data,
+    "unpickled": lambda: pickle.loads(pickle.dumps(_frame())),  # its float32 dtype is a copy
+    "float32 with metadata": lambda: _frame(dtype=np.dtype(np.float32, metadata={"unit": "1"})),
+    "unaligned": lambda: np.frombuffer(b"x" + _frame().tobytes(), np.float32, offset=1).reshape(17, 3),
+    "read-only": lambda: np.frombuffer(_frame().tobytes(), np.float32).reshape(17, 3),
 }
 
 
 @pytest.mark.parametrize("name", sorted(BAD_FRAMES))
-@pytest.mark.parametrize("t", [10.0, float("nan"), -1e300, "soon", None])
-def test_wrong_frames_for_step(name: str, t: Any, c: Kernel) -> None:
+@pytest.mark.parametrize("t", [10.0, float("nan"), -1e300, "soon", "10.5", None, np.float32(10.0), 10])
+@pytest.mark.parametrize("method", ["step", "update"])
+def test_wrong_frames(name: str, t: Any, method: str, c: Kernel) -> None:
+    """Odd frames and times among good ones: read alike (converted exactly) or refused alike, with
+    the reference's message, and nothing stepped by a refused frame."""
     frame = BAD_FRAMES[name]()
     rec = lifting()
     warm = list(rec.keypoints[:40]) + [frame, rec.keypoints[40]]
     times = rec.t[:40].tolist() + [t, 11.0]
-    both_streams(c, warm, times)
+    both_streams(c, warm, times, method)
+
+
+@pytest.mark.parametrize("name", ["17x4", "too short", "list", "complex", "fortran order", "float16", "int64"])
+def test_phase_detector_reads_or_refuses_frames_alike(name: str, c: Kernel) -> None:
+    rec = lifting()
+    outs = []
+    for kernel in (c, python_kernel()):
+        with running(kernel):
+            det = hinge.PhaseDetector(rec.width, rec.height)
+        for i in range(40):
+            det.update(rec.keypoints[i], float(rec.t[i]))
+        outs.append(outcome(lambda: (det.update(BAD_FRAMES[name](), 10.0), core_state(det._core))))
+    assert_same_outcome(outs[0], outs[1], name)
+
+
+def test_wrong_shapes_are_one_clear_line(kernel: Kernel) -> None:
+    core = kernel.Core(PARAMS, W_PX, H_PX)
+    for method in (core.step, core.update):
+        with pytest.raises(ValueError, match=r"^keypoints must have shape \(17, 3\) .*got \(17, 4\)$"):
+            method(BAD_FRAMES["17x4"](), 1.0)
+        with pytest.raises(ValueError, match=r"got \(5, 3\)$"):
+            method(BAD_FRAMES["too short"](), 1.0)
+        with pytest.raises(TypeError, match="^keypoints must be a numpy array of shape \\(17, 3\\), got list$"):
+            method(BAD_FRAMES["list"](), 1.0)
+        with pytest.raises(TypeError, match="^keypoints must hold real numbers .*got dtype complex128$"):
+            method(BAD_FRAMES["complex"](), 1.0)
+    with pytest.raises(ValueError, match=r"^keypoints must have shape \(N, 17, 3\), got \(3, 17, 4\)$"):
+        kernel.run_batch(core, np.zeros((3, 17, 4), np.float32), np.arange(3.0))
+    with pytest.raises(ValueError, match=r"^t must have shape \(3,\) to match keypoints, got \(2,\)$"):
+        kernel.run_batch(core, np.zeros((3, 17, 3), np.float32), np.arange(2.0))
+    assert core.t_prev == -1e300 and core.frames == 0  # nothing was stepped
 
 
 BAD_BATCHES: dict[str, Callable[[Recording], tuple[Any, Any]]] = {
@@ -279,11 +354,17 @@ def test_millions_of_frames(c: Kernel) -> None:
     noise = np.random.default_rng(0).uniform(-2.0, 2.0, (1_000_000, 17, 3)).astype(np.float32)
     noise[::7] = np.nan
     c.run_batch(c.Core(PARAMS, W_PX, H_PX), noise, np.arange(1_000_000) / 30.0)
-    core, step, frames = c.Core(PARAMS, W_PX, H_PX), None, list(noise[:1000])
+    frames = list(noise[:1000])
+    core = c.Core(PARAMS, W_PX, H_PX)
     step = core.step
-    for i in range(2_000_000):
+    for i in range(1_000_000):
         step(frames[i % 1000], i * 0.01)
-    assert core.t_prev == pytest.approx(1_999_999 * 0.01)
+    assert core.t_prev == pytest.approx(999_999 * 0.01)
+    core = c.Core(PARAMS, W_PX, H_PX, trace_rows=1000)
+    update = core.update
+    for i in range(1_000_000):
+        update(frames[i % 1000], i * 0.01)
+    assert core.frames == 1_000_000 and core.trace()[0, 0] == pytest.approx(999_000 * 0.01)
 
 
 def test_a_batch_releases_the_gil_and_guards_its_core(c: Kernel) -> None:
@@ -302,31 +383,38 @@ def test_a_batch_releases_the_gil_and_guards_its_core(c: Kernel) -> None:
     started.wait()
     refused = 0
     while worker.is_alive():
-        try:
-            core.step(kp[0], -1e300)  # a stale time: changes nothing if the batch has not begun
-        except RuntimeError as exc:
-            assert "batch in another thread" in str(exc)
-            refused += 1
+        for method in (core.step, core.update):
+            try:
+                method(kp[0], -1e300)  # a stale time: changes nothing if the batch has not begun
+            except RuntimeError as exc:
+                assert "batch in another thread" in str(exc)
+                refused += 1
     worker.join()
     assert refused > 0, "the main thread never ran while the batch did (GIL held?) or the core was not guarded"
     assert result["out"][1].shape == (len(t), 6)
 
 
-def _churn(c: Kernel, rec: Recording, other: Any) -> None:
-    """Every C entry point once, the error paths included (`other`: a core of the Python kernel)."""
-    core = c.Core(PARAMS, rec.width, rec.height)
-    ring = c.TraceRing(64)
+def _churn(c: Kernel, rec: Recording, odd: list[Any]) -> None:
+    """Every C entry point once, the error paths included (`odd`: frames read the slow ways)."""
+    core = c.Core(PARAMS, rec.width, rec.height, trace_rows=64)
     for i in range(120):
-        core.step(rec.keypoints[i], float(rec.t[i]))
-        ring.append(float(rec.t[i]), core)
-    ring.append(0.0, other)  # a core of the other kernel: read by attribute name
-    assert ring.ordered().shape == (64, 6) and isinstance(core.tracks, dict)
+        core.update(rec.keypoints[i], rec.t[i])
+        core.update(rec.keypoints[i], np.float32(rec.t[i]))  # stale: skipped
+        core.step(odd[i % len(odd)], float(rec.t[i]) + 0.01)
+    assert core.trace().shape == (64, 6) and isinstance(core.tracks, dict)
     core.finish(None)
     c.run_batch(c.Core(PARAMS, rec.width, rec.height), rec.keypoints[:300], rec.t[:300])
+    c.run_batch(c.Core(PARAMS, rec.width, rec.height), rec.keypoints[:30].astype(np.float16), rec.t[:30])
     for bad in (None, [1.0, 2.0], rec.keypoints[0, :5], rec.keypoints[0].astype(object)):
+        for method in (core.step, core.update):
+            try:
+                method(bad, 1e9)
+            except (TypeError, ValueError):
+                pass
+    for bad_t in ("soon", None):
         try:
-            core.step(bad, 1e9)
-        except (AttributeError, IndexError, TypeError):
+            core.update(rec.keypoints[0], bad_t)
+        except (TypeError, ValueError):
             pass
     for args in ((rec.keypoints[:10, :5], rec.t[:10], np.empty((10, 6))), (rec.keypoints[:10], rec.t[:9], np.empty((10, 6)))):
         try:
@@ -344,12 +432,10 @@ def test_no_reference_or_memory_leaks(c: Kernel) -> None:
     """Hundreds of rounds through every C path: refcounts, live blocks and traced bytes stay flat.
     (A leak of one object or buffer per call would add hundreds; caches warm up first.)"""
     rec = lifting()
-    other = python_kernel().Core(PARAMS, 640, 480)
-    for i, name in enumerate(("trunk_deg", "knee_deg", "travel_L")):
-        setattr(other, name, float(f"{i}.25"))  # objects of their own, so that their refcounts tell
-    watched = (rec.keypoints, rec.t, PARAMS, c.Core, c.TraceRing, other, other.trunk_deg, other.knee_deg, other.travel_L)
+    odd = [rec.keypoints[50].astype(np.float16), np.asfortranarray(rec.keypoints[51]), pickle.loads(pickle.dumps(rec.keypoints[52]))]
+    watched = (rec.keypoints, rec.t, PARAMS, c.Core, *odd)
     for _ in range(300):
-        _churn(c, rec, other)
+        _churn(c, rec, odd)
     gc.collect()
     refs = [sys.getrefcount(x) for x in watched]
     blocks = sys.getallocatedblocks()
@@ -357,7 +443,7 @@ def test_no_reference_or_memory_leaks(c: Kernel) -> None:
     try:
         before = tracemalloc.get_traced_memory()[0]
         for _ in range(400):
-            _churn(c, rec, other)
+            _churn(c, rec, odd)
         gc.collect()
         grown_bytes = tracemalloc.get_traced_memory()[0] - before
     finally:
@@ -370,7 +456,7 @@ def test_no_reference_or_memory_leaks(c: Kernel) -> None:
 
 def test_phase_detector_rejects_a_wrong_shape_with_either_kernel(kernel: Kernel, use_kernel: Kernel) -> None:
     det = hinge.PhaseDetector(W_PX, H_PX)
-    with pytest.raises(ValueError, match="shape"):
+    with pytest.raises(ValueError, match=r"^keypoints must have shape \(17, 3\) .*got \(17, 2\)$"):
         det.update(np.zeros((17, 2), np.float32), 1.0)
     assert det.update(np.full((17, 3), np.nan, np.float32), float("nan")) == []
     assert det.update(np.full((17, 3), np.inf, np.float32), 1.0) == []

@@ -1,6 +1,6 @@
 """The C kernel is the Python reference: same events, grades, trace and state (floats within
-1e-9) on every simulated scenario, on random scenarios, frame by frame and through the
-station's own entry points (PhaseDetector, analyze)."""
+1e-9) on every simulated scenario, on random scenarios, frame by frame (step and update) and
+through the station's own entry points (PhaseDetector, analyze)."""
 
 from __future__ import annotations
 
@@ -108,18 +108,69 @@ def test_random_scenarios_match(seed: int, c: Kernel) -> None:
     assert_close(c_trace, py_trace, f"seed {seed} trace")
 
 
-def test_trace_rings_match_after_wrapping(c: Kernel) -> None:
-    rec = recording("rest_between_sets")  # longer than a ring of 500 rows
-    rings = []
-    for kernel in (c, python_kernel()):
-        core, ring = kernel.Core(PARAMS, rec.width, rec.height), kernel.TraceRing(500)
-        for i in range(len(rec.t)):
-            core.step(rec.keypoints[i], float(rec.t[i]))
-            ring.append(float(rec.t[i]), core)
-        rings.append(ring.ordered())
-    assert len(rec.t) > 500 and rings[0].shape == (500, 6)
-    assert_close(rings[0], rings[1], "ring")
-    np.testing.assert_array_equal(rings[0][:, 0], rec.t[-500:])
+def live_times(rec: Recording, seed: int) -> list[Any]:
+    """The recording's times as a live source may hand them over: Python, numpy float64 and
+    float32 scalars, with repeated, backward, NaN and -inf stamps among them (update skips those)."""
+    rng = np.random.default_rng(seed)
+    out: list[Any] = []
+    for i, t in enumerate(rec.t.tolist()):
+        kind = rng.integers(0, 12)
+        if kind == 0 and i:
+            t = out[-1]  # repeated
+        elif kind == 1:
+            t = t - 0.5  # backward
+        elif kind == 2:
+            t = float("nan") if i % 2 else float("-inf")
+        out.append([t, np.float64(t), np.float32(t)][i % 3])
+    return out
+
+
+@pytest.mark.parametrize("name", ["good_rdl", "rdl_oblique_30", "bad_clip", "fps_8", "distractor_second_person", "rest_between_sets"])
+def test_update_matches_frame_by_frame(name: str, c: Kernel) -> None:
+    """Core.update, the station's whole per-frame call: same bits, state, frame count and kept
+    trace after every frame, whatever the timestamps."""
+    rec = recording(name, seed=5)
+    times = live_times(rec, seed=len(name))
+    cores = [k.Core(PARAMS, rec.width, rec.height, trace_rows=200) for k in (c, python_kernel())]
+    for i, t in enumerate(times):
+        bits = [core.update(rec.keypoints[i], t) for core in cores]
+        assert bits[0] == bits[1], f"{name} bits at frame {i}"
+        assert_close(core_state(cores[0]), core_state(cores[1]), f"{name} frame {i}")
+    skipped = len(times) - cores[0].frames
+    assert skipped > 0 and cores[0].frames > 200 and cores[0].trace().shape == (200, 6)
+    assert cores[0].finish(0.0) == cores[1].finish(0.0)
+
+
+def test_update_skips_time_that_does_not_move_forward(kernel: Kernel) -> None:
+    rec = recording("good_deadlift")
+    core = kernel.Core(PARAMS, rec.width, rec.height)
+    assert core.frames == 0 and core.trace().shape == (0, 6)
+    core.update(rec.keypoints[0], 10.0)
+    before = core_state(core)
+    for stale in (10.0, 9.0, float("nan"), float("-inf"), -1e300, np.float32(10.0), np.float64(9.5)):
+        assert core.update(rec.keypoints[1], stale) == 0
+    assert_close(core_state(core), before, "after stale frames")
+    core.update(rec.keypoints[1], 10.05)
+    assert core.frames == 2 and core.t_prev == 10.05 and core.trace()[:, 0].tolist() == [10.0, 10.05]
+
+
+def test_float32_timestamps_are_read_as_python_floats(kernel: Kernel) -> None:
+    """A float32 time is converted with float(): under numpy 2 it would otherwise make part of
+    the reference's arithmetic float32 and the kernels would drift apart."""
+    rec = recording("good_rdl")
+    t32 = rec.t.astype(np.float32)
+    as32, as_float = (kernel.Core(PARAMS, rec.width, rec.height) for _ in range(2))
+    stepped = kernel.Core(PARAMS, rec.width, rec.height)
+    for i in range(len(t32)):
+        assert as32.update(rec.keypoints[i], t32[i]) == as_float.update(rec.keypoints[i], float(t32[i]))
+        stepped.step(rec.keypoints[i], t32[i])
+    assert type(as32.t_prev) is float and type(as32.trunk_deg) is float and type(stepped.knee_deg) is float
+    state, want = core_state(as32), core_state(as_float)
+    assert state == {**want, "trace": state["trace"], "tracks": state["tracks"]} and state["tracks"] == want["tracks"]
+    np.testing.assert_array_equal(state["trace"], want["trace"])
+    assert {k: v for k, v in core_state(stepped).items() if k not in ("frames", "trace")} == {
+        k: v for k, v in want.items() if k not in ("frames", "trace")
+    }
 
 
 finite_or_not = st.floats(allow_nan=True, allow_infinity=True, allow_subnormal=True)

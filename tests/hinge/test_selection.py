@@ -28,7 +28,8 @@ def test_the_c_kernel_runs_where_it_is_required() -> None:
     from station.hinge import _speedups
 
     assert hinge.IMPLEMENTATION == "c", "STATION_REQUIRE_C=1 but the detector runs the Python reference"
-    assert hinge.Core is _speedups.Core and Path(_speedups.__file__).suffix in (".so", ".pyd")
+    assert issubclass(hinge.Core, _speedups.Core) and Path(_speedups.__file__).suffix in (".so", ".pyd")
+    assert _speedups.ARRAY_HEAD == 1, "the C kernel reads frames through the buffer protocol: numpy's array layout changed?"
 
 
 def test_purepython_forces_the_reference(monkeypatch: pytest.MonkeyPatch) -> None:
