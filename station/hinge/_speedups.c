@@ -241,6 +241,16 @@ static inline int check_idle(CoreObject *self) {
     return 0;
 }
 
+/* The (keypoints, t) arguments of step and update, read as the reference reads them. */
+static int read_args(CoreObject *self, PyObject *const *args, Py_ssize_t nargs, const char *name, double *v, double *t) {
+    if (nargs != 2) {
+        PyErr_Format(PyExc_TypeError, "%s() takes 2 arguments (keypoints, t), got %zd", name, nargs);
+        return -1;
+    }
+    if (check_idle(self) < 0 || read_frame(self->st, args[0], v) < 0) return -1;
+    return float_of(args[1], t);
+}
+
 PyDoc_STRVAR(core_update_doc, "update(keypoints, t_s) -> int\n--\n\n"
              "A live frame ((17, 3) [y, x, score] normalised; NaN = missing) at time t_s: skipped (0) unless\n"
              "time moves forward; stepped, its trace row kept and the frame counted. Returns the event bits.");
@@ -248,8 +258,7 @@ PyDoc_STRVAR(core_update_doc, "update(keypoints, t_s) -> int\n--\n\n"
 static PyObject *core_update(PyObject *op, PyObject *const *args, Py_ssize_t nargs) {
     CoreObject *self = (CoreObject *)op;
     double v[N_KP], t;
-    if (nargs != 2) return PyErr_Format(PyExc_TypeError, "update() takes 2 arguments (keypoints, t_s), got %zd", nargs);
-    if (check_idle(self) < 0 || read_frame(self->st, args[0], v) < 0 || float_of(args[1], &t) < 0) return NULL;
+    if (read_args(self, args, nargs, "update", v, &t) < 0) return NULL;
     Kernel *c = &self->k;
     if (!(t > c->t_prev)) return PyLong_FromLong(0); /* a repeated or out-of-order timestamp */
     int bits = hinge_step(c, v, t);
@@ -270,8 +279,7 @@ PyDoc_STRVAR(core_step_doc, "step(keypoints, t) -> int\n--\n\n"
 static PyObject *core_step(PyObject *op, PyObject *const *args, Py_ssize_t nargs) {
     CoreObject *self = (CoreObject *)op;
     double v[N_KP], t;
-    if (nargs != 2) return PyErr_Format(PyExc_TypeError, "step() takes 2 arguments (keypoints, t), got %zd", nargs);
-    if (check_idle(self) < 0 || read_frame(self->st, args[0], v) < 0 || float_of(args[1], &t) < 0) return NULL;
+    if (read_args(self, args, nargs, "step", v, &t) < 0) return NULL;
     int bits = hinge_step(&self->k, v, t);
     return bits < 0 ? raise_kernel_error(&self->k) : PyLong_FromLong(bits);
 }

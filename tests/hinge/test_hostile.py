@@ -228,6 +228,8 @@ BAD_FRAMES: dict[str, Callable[[], Any]] = {
     "float32 with metadata": lambda: _frame(dtype=np.dtype(np.float32, metadata={"unit": "1"})),
     "unaligned": lambda: np.frombuffer(b"x" + _frame().tobytes(), np.float32, offset=1).reshape(17, 3),
     "read-only": lambda: np.frombuffer(_frame().tobytes(), np.float32).reshape(17, 3),
+    "broadcast": lambda: np.broadcast_to(_frame()[11], (17, 3)),
+    "reversed rows": lambda: _frame()[::-1],
 }
 
 
@@ -336,6 +338,8 @@ def test_the_c_batch_call_rejects_bad_buffers_clearly(c: Kernel) -> None:
             core.run(*args)
     with pytest.raises(TypeError, match="2 arguments"):
         core.step(kp[0])
+    with pytest.raises(TypeError, match=r"^update\(\) takes 2 arguments \(keypoints, t\), got 3$"):
+        core.update(kp[0], 1.0, 2.0)
     assert core.t_prev == -1e300  # nothing was stepped by the refused calls
 
 
