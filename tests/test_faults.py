@@ -150,7 +150,7 @@ def test_camera_vanishes_mid_set_and_counting_resumes_in_the_same_set(tmp_path: 
         on = [b.timestamp for a, b in zip(status_pin.states, status_pin.states[1:]) if a.state]
         assert len(on) >= 3 and statistics.median(on) == pytest.approx(LedSettings().fault_on_s, abs=0.05)  # fast blink
         gaps = np.diff(gym.open_attempts[:4])
-        assert all(later > 1.5 * earlier for earlier, later in zip(gaps, gaps[1:])), gaps  # backoff doubles
+        assert gaps[0] < gaps[1] < gaps[2] and gaps[2] > 2.5 * gaps[0], gaps  # 0.05, 0.1, 0.2 s: the backoff doubles
         assert get_json(url + "api/status")["health"]["camera_attempts"] >= 3
 
         gym.plugged.set()  # plugged back
