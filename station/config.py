@@ -73,7 +73,11 @@ def load_config(
     for dotted, value in (flags or {}).items():
         section, _, key = dotted.partition(".")
         overrides.setdefault(section, {})[key] = (value, f"flag {dotted}")
-    return _build(overrides)
+    config = _build(overrides)
+    from station.hinge._layout import pack_params  # the kernels' own checks (positive time constants)
+
+    pack_params(config.hinge)
+    return config
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

@@ -72,3 +72,8 @@ def test_cli_reports_config_error_without_traceback(
     assert main(["config"]) == ConfigError.exit_status
     err = capsys.readouterr().err
     assert "unknown key 'bogus' in [leds]" in err and "Traceback" not in err
+
+
+def test_hinge_values_no_kernel_can_run_on_are_refused_at_load(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"\[hinge\] side_window_s must be positive"):
+        load_config(None, env={"STATION_HINGE__SIDE_WINDOW_S": "0"})
