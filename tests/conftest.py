@@ -6,10 +6,7 @@ from pathlib import Path
 
 import pytest
 
-REPO_DIR = Path(__file__).resolve().parent.parent
-SHARED_DIR = REPO_DIR.parent / "shared"
-MODEL_PATH = SHARED_DIR / "models" / "movenet_singlepose_lightning_int8.tflite"
-POSE_IMAGES_DIR = SHARED_DIR / "data" / "pose-images"
+from paths import MODEL_PATH, POSE_IMAGES_DIR, REPO_DIR, SHARED_DIR  # noqa: F401 (re-exported)
 
 
 @pytest.fixture(autouse=True)

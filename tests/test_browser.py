@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, ViewportSize
 
-from conftest import REPO_DIR
+from paths import REPO_DIR
 from test_pipeline import get_json, start_station, station_env
 
 CHROMIUM = Path("/usr/bin/chromium")

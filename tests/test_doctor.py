@@ -18,7 +18,7 @@ from station.commands import doctor as doctor_mod
 from station.settings.store import StoreSettings
 from station.store import DB_NAME, History
 
-from conftest import MODEL_PATH
+from paths import MODEL_PATH
 
 Usage = namedtuple("Usage", "total used free")
 

@@ -26,7 +26,7 @@ import numpy as np
 import pytest
 from gpiozero.pins.mock import MockFactory
 
-from conftest import REPO_DIR
+from paths import REPO_DIR
 from faulthelpers import get_json, wait_for
 from station.appliance import Appliance
 from station.config import load_config

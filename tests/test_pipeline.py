@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 from gpiozero.pins.mock import MockFactory
 
-from conftest import MODEL_PATH, POSE_IMAGES_DIR
+from paths import MODEL_PATH, POSE_IMAGES_DIR
 from station.config import load_config
 from station.errors import CameraError, StorageError
 from station.hinge import PhaseDetector, analyze

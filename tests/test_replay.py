@@ -10,7 +10,7 @@ import av
 import numpy as np
 import pytest
 
-from conftest import MODEL_PATH
+from paths import MODEL_PATH
 
 sys.path.insert(0, str(Path(__file__).parent / "hw"))
 from posehelpers import image, landmark_truth, needs_images, needs_model  # noqa: E402

@@ -13,7 +13,7 @@ import pytest
 
 from station.models import load_manifest, sha256_of
 
-from conftest import MODEL_PATH, REPO_DIR
+from paths import MODEL_PATH, REPO_DIR
 
 SETUP = REPO_DIR / "setup.sh"
 MANIFEST = load_manifest(REPO_DIR / "models" / "manifest.toml")

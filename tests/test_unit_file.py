@@ -11,7 +11,7 @@ import pytest
 
 from station.errors import ConfigError, ModelError
 
-from conftest import REPO_DIR
+from paths import REPO_DIR
 
 UNIT = REPO_DIR / "systemd" / "station.service"
 SYSTEM_UNITS = next(p for p in (Path("/usr/lib/systemd/system"), Path("/lib/systemd/system")) if p.is_dir())

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from station.cli import main
-from conftest import load_kernel
+from kernels import load_kernel
 
 
 def test_the_benchmark_reports_streaming_costs_ratios_and_batch_throughput(capsys: pytest.CaptureFixture[str]) -> None:

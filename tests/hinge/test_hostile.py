@@ -29,7 +29,7 @@ from station.hinge._layout import N_PARAMS, POSITIVE, pack_params
 from station.recording import Recording
 from station.settings.hinge import HingeSettings
 from station.sim import scenario_matrix, simulate
-from conftest import assert_close, core_state, load_kernel
+from kernels import assert_close, core_state, load_kernel
 
 PARAMS = pack_params(HingeSettings())
 W_PX, H_PX = 1280, 720

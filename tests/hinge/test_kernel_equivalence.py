@@ -20,7 +20,7 @@ from station.hinge._layout import EVENT_COLUMNS, pack_params
 from station.recording import Recording
 from station.settings.hinge import HingeSettings
 from station.sim import random_scenario, scenario_matrix, simulate
-from conftest import assert_close, core_state, load_kernel
+from kernels import assert_close, core_state, load_kernel
 
 MATRIX = {s.name: s for s in scenario_matrix()}
 PARAMS = pack_params(HingeSettings())

@@ -16,7 +16,7 @@ import station.hinge as hinge
 from station.hinge import _kernel
 from station.recording import save
 from station.sim import scenario_matrix, simulate
-from conftest import load_kernel
+from kernels import load_kernel
 
 REPO = Path(__file__).resolve().parents[2]
 

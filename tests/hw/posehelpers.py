@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import MODEL_PATH, POSE_IMAGES_DIR
+from paths import MODEL_PATH, POSE_IMAGES_DIR
 from station.config import load_config
 from station.hw.pose import PoseModel, load_pose_model
 from station.hw.sources import read_image

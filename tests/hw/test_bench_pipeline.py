@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from conftest import MODEL_PATH
+from paths import MODEL_PATH
 from posehelpers import needs_model
 from station.cli import main
 

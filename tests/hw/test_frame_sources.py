@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import POSE_IMAGES_DIR
+from paths import POSE_IMAGES_DIR
 from posehelpers import needs_images
 from station.config import load_config
 from station.errors import CameraError, SourceError

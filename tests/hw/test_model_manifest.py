@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import MODEL_PATH
+from paths import MODEL_PATH
 from posehelpers import needs_model
 from station.cli import main
 from station.config import load_config

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from conftest import MODEL_PATH
+from paths import MODEL_PATH
 from posehelpers import needs_model, pose_model
 from station.errors import ModelError
 from station.hw.movenet import MoveNet
