@@ -181,9 +181,11 @@ def test_settings_no_kernel_can_run_on_are_a_config_error(name: str, value: floa
 
 
 def test_a_config_layer_with_a_zero_window_is_refused_at_construction(use_kernel: Kernel) -> None:
-    config = load_config(env={"STATION_HINGE__TOP_BASE_S": "0"})
-    with pytest.raises(ConfigError, match=r"top_base_s must be positive \(the time constant of the lockout angle"):
-        hinge.PhaseDetector(W_PX, H_PX, config.hinge)
+    refused = r"top_base_s must be positive \(the time constant of the lockout angle"
+    with pytest.raises(ConfigError, match=refused):
+        load_config(env={"STATION_HINGE__TOP_BASE_S": "0"})  # refused when the configuration loads
+    with pytest.raises(ConfigError, match=refused):
+        hinge.PhaseDetector(W_PX, H_PX, replace(HingeSettings(), top_base_s=0.0))  # and by the detector itself
     ok = replace(HingeSettings(), top_base_s=1e-6, set_rest_s=float("inf"))  # tiny but positive, or infinite: valid
     assert len(pack_params(ok)) == N_PARAMS
     with pytest.raises(ConfigError, match="min_score must be a number, got 'high'"):
