@@ -180,8 +180,18 @@ def summarise(samples: list[Sample], fps: float) -> dict[str, Any]:
         "rss_slope_second_half_mb_per_h": _rounded(slope_per_hour([s.t_s for s in late], [s.rss_mb for s in late])),
         "warmup_s": round(warmup_s, 1),
         "threads_start_end": [first.threads, last.threads],
+        "rss_by_minute_mb": _by_minute(samples),
         "open_files_start_end": [first.open_files, last.open_files],
     }
+
+
+def _by_minute(samples: list[Sample]) -> list[float]:
+    """The RSS at each whole minute (the first sample at or after it): the shape of the curve, for --json."""
+    series: list[float] = []
+    for s in samples:
+        if s.t_s >= 60.0 * len(series):
+            series.append(round(s.rss_mb, 1))
+    return series
 
 
 def _rounded(value: float | None) -> float | None:
