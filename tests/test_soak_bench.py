@@ -25,6 +25,7 @@ def test_a_short_soak_samples_a_real_demo_and_reports_its_figures() -> None:
     assert 0 <= result["frames_dropped"] <= result["frames_processed"]
     assert 20 < result["rss_start_mb"] <= result["rss_peak_mb"] < 500  # a Python process's RSS, read from /proc
     assert isinstance(result["rss_slope_mb_per_h"], float) and isinstance(result["rss_slope_after_warmup_mb_per_h"], float)
+    assert result["rss_by_minute_mb"] == [result["rss_start_mb"]]  # a 12 s run has one whole minute: its start
     assert min(result["threads_start_end"]) > 3 and min(result["open_files_start_end"]) >= 3
     assert "stopped after" in result["stderr_tail"]  # the demo was stopped cleanly by SIGTERM
 
