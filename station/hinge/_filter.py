@@ -1,10 +1,11 @@
 """Stage 1 of the reference core: keypoints -> four tracked sagittal joints (plain floats).
 
 Per joint type (shoulder, hip, knee, ankle) the left and right labels are fused into one
-track: the near-side label is preferred, the other label wins when it lies closer to the
-track (a left/right swap), points beyond a speed-aware gate are outliers, a jump that stays
-put for `reacquire_s` restarts the track there, and a One Euro filter keyed on timestamps
-smooths what is kept. The C kernel mirrors this file function by function.
+track: the near-side label is preferred, the other label wins when it lies clearly closer to
+the track (a left/right swap) and, in a view turned from side-on (where it is the other limb),
+counts alone only where it lies on the track; points beyond a speed-aware gate are outliers,
+a jump that stays put for `reacquire_s` restarts the track there, and a One Euro filter keyed
+on timestamps smooths what is kept. The C kernel mirrors this file function by function.
 """
 
 from __future__ import annotations
@@ -18,6 +19,10 @@ LABELS: tuple[tuple[int, int], ...] = ((5, 6), (11, 12), (13, 14), (15, 16))
 SHOULDER, HIP, KNEE, ANKLE = 0, 1, 2, 3
 N_JOINTS = 4
 TWO_PI = 2.0 * math.pi
+# Labels closer than this (in leg lengths) show the same joint: ~3x a joint's per-frame jitter
+# (~0.015 L), and the left-right spread of the legs seen 10° from side-on (hip width ~0.33 L x
+# sin 10°). Side-on both labels coincide; turned further, the far label is the other limb.
+SAME_SIDE_L = 0.05
 
 
 def euro_alpha(cutoff_hz: float, dt_s: float) -> float:
@@ -32,6 +37,7 @@ class JointTracks:
     __slots__ = (
         "x", "y", "vx", "vy", "t_seen", "tracked", "rej_x", "rej_y", "t_rej", "n_reinit",
         "cand_x", "cand_y", "status", "near_left", "t_far", "restart", "frame_jump", "lock_x", "lock_r",
+        "oblique",
     )  # fmt: skip
 
     def __init__(self) -> None:
@@ -48,6 +54,7 @@ class JointTracks:
         self.frame_jump = 0  # the last frame was dropped as a jump of the body
         self.lock_x = 0.0  # during a set: the lifter's spot (feet x, px) ...
         self.lock_r = 0.0  # ... and how far from it a track may restart (0: anywhere)
+        self.oblique = 0  # the view is turned from side-on: the far labels are the other limbs
         self.cand_x = [0.0] * N_JOINTS  # scratch: this frame's chosen candidate per joint
         self.cand_y = [0.0] * N_JOINTS
         self.status = [0] * N_JOINTS  # scratch: 0 none, 1 accepted, 2 rejected (outside the gate)
@@ -103,15 +110,23 @@ def fuse_and_filter(
         px = tr.x[j] + tr.vx[j] * lead
         py = tr.y[j] + tr.vy[j] * lead
         gate = (p.joint_gate_L + p.max_speed_L_s * dt) * scale_px
-        # The label on track; if both are, the better scored (a swap carries its score along).
-        n_in = n_ok and math.hypot(nx - px, ny - py) <= gate
-        f_in = f_ok and math.hypot(fx - px, fy - py) <= gate
-        if n_in and (not f_in or ns >= fs):
+        same = SAME_SIDE_L * scale_px
+        # The label on track; if both are, the clearly closer one (turned from side-on the other
+        # is the other limb; a swap puts the far label on track), else the better scored. Alone,
+        # in such a turned view, the far label counts only where it lies on the track: mixing
+        # sides bends every angle.
+        n_dist = math.hypot(nx - px, ny - py)
+        f_dist = math.hypot(fx - px, fy - py)
+        n_in = n_ok and n_dist <= gate
+        f_in = f_ok and f_dist <= gate
+        if f_in and not n_ok and tr.oblique and f_dist > same:
+            continue  # only the other side's point: no observation of this joint in this frame
+        if n_in and (not f_in or n_dist + same < f_dist or (ns >= fs and n_dist <= f_dist + same)):
             cand_x[j], cand_y[j] = nx, ny
             status[j] = 1
             n_acc += 1
             tr.t_far[j] = -1.0
-        elif f_in:
+        elif f_in and (n_in or not tr.oblique or f_dist <= same):
             cand_x[j], cand_y[j] = fx, fy
             status[j] = 1
             n_acc += 1

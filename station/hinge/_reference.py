@@ -191,6 +191,7 @@ class Core:
         locked = self.set_active or self.pend
         tr.lock_x = self.pend_ankle_x
         tr.lock_r = self.s.body_lock_L * self._scale() if locked else 0.0
+        tr.oblique = int(self.view_ratio > self.s.oblique_view_ratio)  # far labels are the other limbs
         fuse_and_filter(tr, v, t, self.width_px, self.height_px, self.near_left, self._scale(), self.s)
         if tr.n_reinit >= 2:
             self.leg_px = self.torso_px = 0.0  # a camera cut or another body: measure anew
