@@ -42,8 +42,9 @@ def judge(m: DescentMeasures, s: HingeSettings) -> dict[str, KeyGrade]:
     return {
         "unlock_knees": judge_unlock(m, s),
         "hips_back_chest_down": together,
-        # An arched hinge brings the chest down after the hips stop: its own fault, not a reach.
-        "knees_after_hips": judge_knees_after(m, s, judge_reach=together.fault != "arched"),
+        # An arched hinge brings the chest down after the hips stop, a rounded one never reaches
+        # the wall: both tip the trunk on their own, key 2's fault, not a reach after the wall.
+        "knees_after_hips": judge_knees_after(m, s, judge_reach=together.fault not in ("arched", "rounded")),
     }
 
 

@@ -54,21 +54,34 @@ class HingeSettings:
     set_rest_s: float = 30.0  # HINGE_SPEC: a rest longer than ~30 s ends the set
     set_leave_s: float = 5.0  # lifter gone this long ends the set at once (longer than a camera cut or a walk behind the rack)
 
-    # --- grading the three keys ----------------------------------------------------------
+    # --- grading the three keys (once per rep, in Python; the per-frame kernels never read these) ---
     unlock_min_deg: float = 8.0  # key 1: knee flexion at hinge onset must exceed this (HINGE_SPEC ~8°; soft knee 10-25°, locked ~0°)
-    onset_window_s: float = 0.4  # key 1: knee flexion at onset = its median over the hinge's first 0.4 s (the knees hold their angle while the hips start back; 4 frames at 8 fps average the jitter); also the median window at the wall point
+    onset_window_s: float = 0.4  # key 1: the knee flexion at onset is read over at least the hinge's first 0.4 s (4 frames at 8 fps against the jitter)
+    onset_pre_s: float = 0.2  # key 1: ... and over the still 0.2 s before onset: the knees are unlocked by then (a lifter unlocks, then hinges), while a longer look back would reach the locked lockout
+    onset_max_s: float = 1.2  # key 1: ... and on while the knees hold, up to the wall point or 1.2 s: MoveNet's knee error drifts over ~0.5 s, so a window of a second or more averages it instead of sampling it
+    knee_hyperextension_deg: float = 10.0  # knee flexion below -10° is a mislabelled knee, not a knee: real knees hyperextend by 5° at most, so such frames are left out
+    onset_lookback_s: float = 2.0  # grading re-dates the hinge onset within 2 s before the detector's: long enough to undo a per-frame onset marked while the trunk still swayed at the top, short of the previous rep's lift
+    onset_rise_deg: float = 10.0  # the hinge's rise begins where the (smoothed) trunk last sat within 10° of its lowest before the bottom: above a standing lifter's sway (±3°), far below any bottom (≥ 40°)
+    onset_rise_L: float = 0.05  # ... or where the hips last sat within 0.05 L of their lockout (2-3x their jitter) before going back, if that came first: an arched hinge moves the hips before the trunk
+    onset_margin_L: float = 0.015  # ... still = within 0.015 L of the hips' level (their filtered jitter), as onset_margin_deg is for the trunk
+    onset_still_s: float = 1.0  # ... and the onset is the last moment within onset_margin_deg (or twice its own jitter, on a noisy clip) of the trunk's median level over the 1 s before that rise: about the top pause of one rep
+    smooth_s: float = 0.2  # grading smooths every angle and travel with a rolling median over 0.2 s (at least 3 frames, at 8 fps): it removes a 1-2 frame jump of a keypoint, yet is shorter than any phase of a rep (≥ 0.3 s)
     lockout_window_s: float = 1.0  # key 2: the hips' lockout position is the low fifth of hip travel in this window before onset (they may start back before the trunk tips, as in an arched hinge)
-    wall_frac: float = 0.9  # key 2/3: the wall point is where the (0.2 s smoothed) hip travel first reaches 90% of its robust maximum (90th percentile): the flat top of d is noisy
+    wall_frac: float = 0.9  # key 2/3: the wall point is where the smoothed hip travel first reaches 90% of its robust maximum (90th percentile): the flat top of d is noisy, so its argmax wanders
     min_hip_travel_L: float = 0.07  # key 2: hips must really travel back (HINGE_SPEC ~0.1 L): bending over the feet moves them ≤ 0.04 L, even locked legs hinge ≥ 0.1 L; 0.07 L (~6 cm) also survives a 30° oblique view
     sync_max_gap: float = 0.25  # key 2: mean gap between the normalised progress of hips-back and chest-down; 0.25 = a quarter of the movement out of step
     min_wall_trunk_deg: float = 20.0  # key 2: by the wall point the chest must have come down at least this much (hips back with chest up = arched)
-    knee_check_frac: float = 0.75  # key 3: knee bend before the wall is read at 3/4 of the hip travel and scaled to all of it: the last quarter, where the hips slow, is where noise blurs the wall point
-    early_knee_deg: float = 15.0  # key 3: knee flexion growing more than this before the wall point = squatting the hinge (2x soft-knee noise)
-    back_reach_deg: float = 15.0  # key 3: trunk tipping more than this after the wall point before the knees bend = reaching with the back (the lumbar spine only has ~15° to give, seed)
-    knee_moving_deg: float = 8.0  # key 3: knee flexion this far beyond its wall-point value = the knees have started bending (above filtered noise ~3°)
+    early_knee_deg: float = 15.0  # key 3: knee flexion growing more than this while the hips travel to the wall = squatting the hinge (a good hinge adds 0-5°, a squat-like one 25°+)
+    knee_check_frac: float = 0.8  # key 3: knee-per-travel and trunk-per-travel are fitted up to 80% of the hip travel, and the back reach is looked for from there on: the last stretch, where the hips slow and noise (and filter lag) blur the wall point by ~0.2 s, may already hold the knee bend or the reach that follows it
+    slope_min_travel_L: float = 0.05  # key 3: knee-per-travel slopes come from pairs of frames at least 0.05 L apart in hip travel (~2x its jitter), so noise alone does not make a slope
+    slope_min_pairs: float = 6.0  # key 3: fewer such pairs than this (a hinge of 2-3 frames) and the knee bend is read at the wall point and onset instead
+    back_reach_deg: float = 15.0  # key 3: trunk tipping more than this after the wall point beyond what the hips and knees explain = reaching with the back (the lumbar spine only has ~15° to give, seed)
+    reach_trunk_per_knee: float = 1.0  # key 3: sliding down the wall, the shins tip forward by about half the knee flexion and carry bar and shoulders with them: with shank/trunk ~0.85 the trunk tips ~0.43/cos(trunk) ≈ 0.6-1.0° per degree of knee flexion while at 45-65°; tipping faster than 1°/° of knee bend is the back
+    knee_moving_deg: float = 8.0  # key 3: the knees have started bending (past the wall point; or, when the hips never travel, past onset) once their flexion exceeds its starting value by this: above filtered noise (~3°)
+    bottom_hold_s: float = 1.0  # key 3: the knees may finish bending after the detector's bottom (dated at its last coarse deepening): the hips are followed up to 1 s further, until the ascent begins
+    hip_smooth_s: float = 0.3  # key 3: the hips' least travel after the wall is read on rolling medians over 0.3 s: a hip keypoint jumping forward for 1-2 frames (0.25 s at 8 fps) is not the hips leaving the wall
     leave_wall_L: float = 0.07  # key 3: hips drifting forward more than this while the knees bend = leaving the wall (~6 cm: twice MoveNet's hip noise, half a real drift)
     min_coverage: float = 0.35  # a key is judged only if at least this share of the descent's frames measured it (bad clips: chain in 36-50%)
-
 
 def param_names() -> tuple[str, ...]:
     """Field names in declaration order: the layout of the flat params array of the core."""

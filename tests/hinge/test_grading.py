@@ -1,0 +1,158 @@
+"""Grading on hand-made traces: each key's measure, its fault, and robustness to what MoveNet does
+(jitter, mislabelled knees, a detector onset dated seconds early or late, low frame rates)."""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+
+from station.hinge._layout import OK_KNEE, OK_SIDE, OK_TRAVEL, OK_TRUNK, PH_ASCENT, PH_HINGE
+from station.hinge.grading import grade_rep, judge
+from station.hinge.measures import measure
+from station.hinge.robust import rolling_median, theil_sen
+from station.settings.hinge import HingeSettings
+
+F64 = npt.NDArray[np.float64]
+ALL_OK = OK_TRUNK | OK_KNEE | OK_TRAVEL | OK_SIDE
+S = HingeSettings()
+ONSET, BOTTOM, ASCENT = 1.6, 3.6, 4.4  # seconds: hinge onset, bottom, start of the ascent
+
+# Knots (t_s, trunk_deg, knee_deg, travel_L): stand with locked knees, unlock, hinge at ONSET.
+Knot = tuple[float, float | None, float | None, float | None]
+TOP: list[Knot] = [(0.0, 3.0, 3.0, 0.0), (1.0, 3.0, 3.0, 0.0), (1.4, 3.0, 15.0, 0.0), (ONSET, 3.0, 15.0, 0.0)]
+END: list[Knot] = [(ASCENT, None, None, None), (5.6, 3.0, 5.0, 0.0), (7.0, 3.0, 5.0, 0.0)]  # None: hold the last value
+DESCENTS: dict[str, list[Knot]] = {
+    # Hinge to the wall point at 2.6 s, then slide down the wall: the trunk tips 25° over 58° of knee bend.
+    "good_deadlift": [(2.6, 45.0, 17.0, 0.25), (BOTTOM, 70.0, 75.0, 0.25)],
+    "good_rdl": [(BOTTOM, 60.0, 17.0, 0.27)],
+    "locked": [(2.6, 45.0, 4.0, 0.2), (BOTTOM, 70.0, 70.0, 0.2)],
+    "rounded": [(2.6, 45.0, 16.0, 0.02), (BOTTOM, 75.0, 70.0, 0.02)],
+    "arched": [(2.0, 6.0, 16.0, 0.22), (2.6, 45.0, 17.0, 0.25), (BOTTOM, 70.0, 75.0, 0.25)],
+    "early_knee_bend": [(2.6, 45.0, 45.0, 0.25), (BOTTOM, 70.0, 80.0, 0.25)],
+    "back_reach": [(2.4, 40.0, 17.0, 0.25), (3.0, 65.0, 18.0, 0.25), (BOTTOM, 68.0, 75.0, 0.25)],
+    "back_reach_rdl": [(2.8, 42.0, 16.0, 0.25), (BOTTOM, 68.0, 17.0, 0.25)],
+    "leaves_wall": [(2.6, 45.0, 17.0, 0.25), (BOTTOM, 62.0, 85.0, 0.08)],
+}
+FAULTS = {
+    "locked": ("unlock_knees", "locked"),
+    "rounded": ("hips_back_chest_down", "rounded"),
+    "arched": ("hips_back_chest_down", "arched"),
+    "early_knee_bend": ("knees_after_hips", "early_knee_bend"),
+    "back_reach": ("knees_after_hips", "back_reach"),
+    "back_reach_rdl": ("knees_after_hips", "back_reach"),
+    "leaves_wall": ("knees_after_hips", "leaves_wall"),
+}
+
+
+def make_trace(
+    name: str, fps: float = 30.0, jitter: tuple[float, float, float] = (0.0, 0.0, 0.0), seed: int = 0
+) -> F64:
+    """TRACE_COLUMNS rows through a named rep's knots, with Gaussian jitter (trunk deg, knee deg, travel L)."""
+    top = [(t, a, 3.0, d) for t, a, _, d in TOP] if name == "locked" else TOP  # locked: the knees never unlock
+    rows: list[list[float]] = []
+    for knot in top + DESCENTS[name] + END:
+        rows.append([float(v) if v is not None else rows[-1][i] for i, v in enumerate(knot)])
+    arr = np.asarray(rows, dtype=np.float64)
+    times = np.arange(0.0, arr[-1, 0], 1.0 / fps)
+    rng = np.random.default_rng(seed)
+    cols = [np.interp(times, arr[:, 0], arr[:, c]) + rng.normal(0.0, sigma, len(times)) for c, sigma in zip((1, 2, 3), jitter)]
+    phase = np.where(times < ASCENT, PH_HINGE, PH_ASCENT).astype(np.float64)
+    return np.column_stack([times, phase, *cols, np.full(len(times), float(ALL_OK))])
+
+
+def grades(trace: F64, t_start: float = ONSET, t_bottom: float = BOTTOM) -> dict[str, tuple[bool | None, str | None]]:
+    return {k: (g.ok, g.fault) for k, g in grade_rep(trace, t_start, t_bottom, S).items()}
+
+
+GOOD = {"unlock_knees": (True, None), "hips_back_chest_down": (True, None), "knees_after_hips": (True, None)}
+
+
+@pytest.mark.parametrize("name", ["good_deadlift", "good_rdl"])
+def test_good_reps_pass_every_key(name: str) -> None:
+    assert grades(make_trace(name)) == GOOD
+
+
+@pytest.mark.parametrize("name", sorted(FAULTS))
+def test_each_fault_fails_its_own_key_only(name: str) -> None:
+    key, fault = FAULTS[name]
+    assert grades(make_trace(name)) == dict(GOOD, **{key: (False, fault)})
+
+
+@pytest.mark.parametrize("name", ["good_deadlift", "back_reach", "early_knee_bend", "leaves_wall", "locked"])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_grades_hold_through_movenet_like_jitter_at_15_fps(name: str, seed: int) -> None:
+    jittered = grades(make_trace(name, fps=15.0, jitter=(1.5, 3.0, 0.01), seed=seed))
+    assert jittered == grades(make_trace(name))
+
+
+@pytest.mark.parametrize("t_start", [ONSET - 1.2, ONSET + 0.3])
+def test_a_detector_onset_dated_early_or_late_is_redated(t_start: float) -> None:
+    trace = make_trace("good_deadlift")
+    m = measure(trace, t_start, BOTTOM, S)
+    assert abs(m.t_onset_s - ONSET) <= 0.25
+    assert m.knee_onset_deg == pytest.approx(15.0, abs=1.0)  # not the locked knees before the unlock
+    assert grades(trace, t_start) == GOOD
+
+
+def test_arched_hinge_is_dated_from_the_hips_leaving() -> None:
+    m = measure(make_trace("arched"), ONSET + 0.3, BOTTOM, S)
+    assert m.t_onset_s <= ONSET + 0.15 and m.sync_gap is not None and m.sync_gap < -S.sync_max_gap
+
+
+def test_mislabelled_knee_frames_do_not_unlock_locked_knees() -> None:
+    trace = make_trace("locked", fps=8.0)
+    around = (trace[:, 0] > ONSET + 0.1) & (trace[:, 0] < ONSET + 0.5)
+    trace[around, 3] = 55.0  # half a second of a badly guessed far knee, bent like a squat
+    trace[(trace[:, 0] > ONSET - 0.3) & (trace[:, 0] < ONSET), 3] = -40.0  # and a knee "bent backwards"
+    assert grades(trace)["unlock_knees"] == (False, "locked")
+
+
+def test_knees_finishing_their_bend_after_the_detectors_bottom_still_leave_the_wall() -> None:
+    # The detector dates the bottom at its last coarse deepening, here 0.5 s before the knees stop.
+    assert grades(make_trace("leaves_wall"), t_bottom=BOTTOM - 0.5)["knees_after_hips"] == (False, "leaves_wall")
+
+
+def test_an_rdl_that_turns_at_the_wall_point_has_no_reach_and_no_drop() -> None:
+    m = measure(make_trace("good_rdl"), ONSET, BOTTOM, S)
+    assert m.wall_drop_L == 0.0 and m.back_reach_deg is not None and m.back_reach_deg < 5.0
+
+
+def test_the_trunk_may_tip_with_the_knee_bend_but_not_on_its_own() -> None:
+    slide = measure(make_trace("good_deadlift"), ONSET, BOTTOM, S)
+    reach = measure(make_trace("back_reach"), ONSET, BOTTOM, S)
+    assert slide.back_reach_deg is not None and reach.back_reach_deg is not None
+    assert slide.back_reach_deg < 5.0 and reach.back_reach_deg > 20.0
+
+
+@pytest.mark.parametrize("name", ["arched", "rounded"])
+def test_an_arched_or_rounded_hinge_is_not_also_a_back_reach(name: str) -> None:
+    m = measure(make_trace(name), ONSET, BOTTOM, S)
+    assert m.back_reach_deg is not None and m.back_reach_deg > S.back_reach_deg  # the trunk did tip on its own ...
+    assert judge(m, S)["knees_after_hips"].ok is True  # ... which key 2 reports, not key 3
+
+
+def test_not_side_on_grades_nothing() -> None:
+    trace = make_trace("good_deadlift")
+    trace[:, 5] = OK_TRUNK | OK_KNEE | OK_TRAVEL
+    assert all(g.ok is None and g.reason and "side" in g.reason for g in grade_rep(trace, ONSET, BOTTOM, S).values())
+
+
+def test_rolling_median_drops_short_spikes_even_at_low_frame_rates() -> None:
+    t = np.arange(0.0, 2.0, 1.0 / 30.0)
+    x = np.ones_like(t)
+    x[20:22] = 50.0  # two frames
+    assert np.allclose(rolling_median(t, x, 0.1), 1.0)
+    t8 = np.arange(0.0, 2.0, 1.0 / 8.0)  # 8 fps: a +-0.1 s window holds one frame, so three are taken
+    x8 = np.ones_like(t8)
+    x8[5] = 50.0
+    assert np.allclose(rolling_median(t8, x8, 0.1), 1.0)
+
+
+def test_theil_sen_ignores_outliers_and_close_pairs() -> None:
+    x = np.linspace(0.0, 0.3, 30)
+    y = 100.0 * x
+    y[[3, 11, 19]] = [-80.0, 90.0, 5.0]
+    slope, pairs = theil_sen(x, y, 0.05)
+    assert slope == pytest.approx(100.0, rel=0.05) and pairs > 100
+    assert theil_sen(np.zeros(5), np.arange(5.0), 0.05) == (0.0, 0)
