@@ -94,6 +94,7 @@ def test_page_shows_reps_and_grades_changing_live(demo_url: str) -> None:
             assert page.locator("#sets tr:not(.empty)").count() >= 1
             assert page.get_attribute("#state", "data-state") in ("idle", "tracking")
             assert "simulated lifter" in page.inner_text("#health")
+            assert "History\nsaved" in page.inner_text("#health"), "the history row says whether reps are saved"
             assert page.locator(".led-group").count() == 5  # three keys, rep, status
             drawn = page.evaluate(
                 "(() => { const c = document.getElementById('figure');"

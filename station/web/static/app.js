@@ -207,6 +207,12 @@
       rows.push(["CPU", `${h.cpu_temp_c.toFixed(0)} °C`, h.cpu_temp_c >= 80 ? "bad" : h.cpu_temp_c >= 70 ? "warn" : ""]);
     }
     if (h.camera_stalled_s) rows[2] = ["Camera", `${h.camera}: no frames for ${h.camera_stalled_s} s`, "bad"];
+    if (h.camera_state === "reconnecting") {
+      const retry = h.camera_retry_in_s ? `, next try in ${Math.ceil(h.camera_retry_in_s)} s` : "";
+      rows[2] = ["Camera", `${h.camera_error || "lost"}: reconnecting (attempt ${h.camera_attempts || 1}${retry})`, "bad"];
+    }
+    const history = h.history || {};
+    rows.push(["History", history.message || "saved", history.message ? "bad" : ""]);
     if (h.feed) {
       const f = h.feed;
       rows.push(["Fleet feed", f.connected ? `connected${f.queued ? ` · ${f.queued} queued` : ""}`
