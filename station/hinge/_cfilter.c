@@ -4,6 +4,8 @@
 
 /* MoveNet (left, right) indices of the joints the detector tracks, in track order. */
 static const int LABELS[N_JOINTS][2] = {{5, 6}, {11, 12}, {13, 14}, {15, 16}};
+/* Labels closer than this (leg lengths) show the same joint (_filter.SAME_SIDE_L). */
+#define SAME_SIDE_L 0.05
 
 static inline double euro_alpha(Kernel *c, double cutoff_hz, double dt_s) {
     double r = TWO_PI * cutoff_hz * dt_s;
@@ -93,15 +95,22 @@ void hinge_fuse_and_filter(Kernel *c, const double *v, double t, int near_left, 
         double px = tr->x[j] + tr->vx[j] * lead;
         double py = tr->y[j] + tr->vy[j] * lead;
         double gate = (P(c, joint_gate_L) + P(c, max_speed_L_s) * dt) * scale_px;
+        /* The label on track; if both are, the clearly closer one, else the better scored. Alone,
+         * in a view turned from side-on, the far label counts only where it lies on the track. */
+        const double same = SAME_SIDE_L * scale_px;
         int n_in = n_ok && hypot_le(nx - px, ny - py, gate);
         int f_in = f_ok && hypot_le(fx - px, fy - py, gate);
-        if (n_in && (!f_in || ns >= fs)) {
+        /* The exact distances only where a comparison needs them (the reference's hypots). */
+        double n_dist = n_in && f_in ? py_hypot(nx - px, ny - py) : 0.0;
+        double f_dist = f_in && (n_in || tr->oblique) ? py_hypot(fx - px, fy - py) : 0.0;
+        if (f_in && !n_ok && tr->oblique && f_dist > same) continue; /* only the other side's point */
+        if (n_in && (!f_in || n_dist + same < f_dist || (ns >= fs && n_dist <= f_dist + same))) {
             cand_x[j] = nx;
             cand_y[j] = ny;
             status[j] = 1;
             n_acc += 1;
             tr->t_far[j] = -1.0;
-        } else if (f_in) {
+        } else if (f_in && (n_in || !tr->oblique || f_dist <= same)) {
             cand_x[j] = fx;
             cand_y[j] = fy;
             status[j] = 1;

@@ -18,6 +18,7 @@ void hinge_init(Kernel *c, double width_px, double height_px) {
     }
     tr->near_left = 1;
     tr->frame_jump = 0;
+    tr->oblique = 0;
     tr->n_reinit = 0;
     tr->lock_x = tr->lock_r = 0.0;
     c->width_px = width_px;
@@ -468,6 +469,7 @@ int hinge_step(Kernel *c, const double *v, double t) {
     int locked = c->set_active || c->pend;
     c->tr.lock_x = c->pend_ankle_x;
     c->tr.lock_r = locked ? P(c, body_lock_L) * scale_of(c) : 0.0;
+    c->tr.oblique = c->view_ratio > P(c, oblique_view_ratio); /* far labels are the other limbs */
     hinge_fuse_and_filter(c, v, t, c->near_left, scale_of(c));
     if (c->tr.n_reinit >= 2) c->leg_px = c->torso_px = 0.0;
     quantities(c, v, t, dt);

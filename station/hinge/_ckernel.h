@@ -49,6 +49,7 @@ typedef struct {
     int tracked[N_JOINTS];
     double rej_x[N_JOINTS], rej_y[N_JOINTS], t_rej[N_JOINTS], t_far[N_JOINTS];
     int near_left, frame_jump;
+    int oblique; /* the view is turned from side-on: the far labels are the other limbs */
     long long n_reinit;
     double lock_x, lock_r; /* during a set: the lifter's spot (feet x, px) and how far from it a track may restart */
 } Tracks;
