@@ -18,12 +18,15 @@ from station.types import KEY_NAMES
 BENCH_SEED = 1_000_000
 MATCH_S = 1.5  # a detected rep matches a true one whose bottom lies this close
 SET_MARGIN_S = 5.0  # a detected rep belongs to the true set whose span it falls in, give or take this
+SIDE_ON_DEG = 5.0  # --by-view: recordings turned less than this from side-on are "side-on", the other gradable ones "oblique"
+VIEWS = ("side-on (yaw < 5 deg)", "oblique (yaw 5-45 deg)")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sets", type=int, default=300, help="simulated recordings to run (default 300)")
     parser.add_argument("--seed", type=int, default=BENCH_SEED, help=f"first seed (default {BENCH_SEED})")
     parser.add_argument("--verbose", action="store_true", help="print every recording that is not counted exactly")
+    parser.add_argument("--by-view", action="store_true", help="also print the key table for side-on and oblique recordings apart")
 
 
 @dataclass
@@ -98,8 +101,14 @@ class Tally:
             f"sets counted exactly: {_pct(self.sets_exact, self.sets)} ({self.sets_exact}/{self.sets})   goal >= 99 %",
             f"reps found: {_pct(self.reps_found, self.reps_true)} of {self.reps_true}, extra reps: {self.reps_extra}",
             "",
-            f"{'key':<22} {'fault recall':>14} {'right fault':>12} {'good failed':>13} {'null':>7}",
+            *self.key_table(),
+            "goals: fault recall >= 95 %, good failed <= 3 %",
         ]
+        return "\n".join(lines)
+
+    def key_table(self) -> list[str]:
+        """Per key: fault recall (and how many faults), right fault name, good reps failed (of how many), nulls."""
+        lines = [f"{'key':<22} {'fault recall':>14} {'right fault':>12} {'good failed':>13} {'null':>7}"]
         for key in KEY_NAMES:
             graded = self.faults[key] + self.good[key]
             lines.append(
@@ -107,8 +116,11 @@ class Tally:
                 f"{_pct(self.named[key], self.faults[key]):>12} "
                 f"{_pct(self.failed[key], self.good[key]):>7} {self.good[key]:>5} {_pct(self.nulls[key], graded):>7}"
             )
-        lines.append("goals: fault recall >= 95 %, good failed <= 3 %")
-        return "\n".join(lines)
+        return lines
+
+
+def _view(yaw_deg: float) -> str:
+    return VIEWS[0] if abs(yaw_deg) < SIDE_ON_DEG else VIEWS[1]
 
 
 def _pct(num: int, den: int) -> str:
@@ -122,6 +134,7 @@ def run(args: argparse.Namespace) -> int:
     from station.sim import random_scenario, simulate
 
     tally = Tally()
+    by_view: dict[str, Tally] = {view: Tally() for view in VIEWS}
     started = time.perf_counter()
     frames = 0
     for i in range(args.sets):
@@ -129,11 +142,17 @@ def run(args: argparse.Namespace) -> int:
         scenario = random_scenario(np.random.default_rng(seed))
         recording, truth = simulate(scenario, seed)
         frames += recording.keypoints.shape[0]
-        tally.add(analyze(recording), truth, f"seed {seed} {scenario.name} {scenario.lift}")
+        result = analyze(recording)
+        tally.add(result, truth, f"seed {seed} {scenario.name} {scenario.lift}")
+        if scenario.gradable:
+            by_view[_view(scenario.yaw_deg)].add(result, truth)
     elapsed = time.perf_counter() - started
     print(f"{args.sets} simulated recordings (seeds {args.seed}..{args.seed + args.sets - 1}), "
           f"{frames} frames, detector {IMPLEMENTATION}, {elapsed:.1f} s")  # fmt: skip
     print(tally.report())
+    if args.by_view:
+        for view, part in by_view.items():
+            print(f"\n{view}:\n" + "\n".join(part.key_table()))
     if args.verbose and tally.misses:
         print("\nnot counted exactly:\n  " + "\n  ".join(tally.misses))
     return 0
