@@ -63,6 +63,26 @@ static void euro_update(Kernel *c, Tracks *tr, const int *todo, const double *x,
     }
 }
 
+/* The reference's `n_dist + same < f_dist or (better_scored and n_dist <= f_dist + same)` with
+ * n_dist, f_dist = math.hypot(...): decided on sqrt lengths (within a few ulps of math.hypot)
+ * unless a side is too close to call, where the exact hypots decide, as in the reference. */
+static int near_wins(double ndx, double ndy, double fdx, double fdy, double same, int better_scored) {
+    double n = sqrt(ndx * ndx + ndy * ndy), f = sqrt(fdx * fdx + fdy * fdy);
+    double margin = 1e-9 * (n + f + same);
+    if (n < 1e150 && f < 1e150 && n > 1e-150 && f > 1e-150) {
+        double lhs = n + same - f; /* < 0: the near label is clearly closer */
+        if (lhs < -margin) return 1;
+        if (lhs > margin) {
+            if (!better_scored) return 0;
+            double rhs = n - f - same; /* <= 0: near within `same` of the far one */
+            if (rhs < -margin) return 1;
+            if (rhs > margin) return 0;
+        }
+    }
+    double n_dist = py_hypot(ndx, ndy), f_dist = py_hypot(fdx, fdy);
+    return n_dist + same < f_dist || (better_scored && n_dist <= f_dist + same);
+}
+
 void hinge_fuse_and_filter(Kernel *c, const double *v, double t, int near_left, double scale_px) {
     Tracks *tr = &c->tr;
     const double width_px = c->width_px, height_px = c->height_px, min_score = P(c, min_score);
@@ -100,11 +120,9 @@ void hinge_fuse_and_filter(Kernel *c, const double *v, double t, int near_left, 
         const double same = SAME_SIDE_L * scale_px;
         int n_in = n_ok && hypot_le(nx - px, ny - py, gate);
         int f_in = f_ok && hypot_le(fx - px, fy - py, gate);
-        /* The exact distances only where a comparison needs them (the reference's hypots). */
-        double n_dist = n_in && f_in ? py_hypot(nx - px, ny - py) : 0.0;
-        double f_dist = f_in && (n_in || tr->oblique) ? py_hypot(fx - px, fy - py) : 0.0;
+        double f_dist = f_in && !n_in && tr->oblique ? py_hypot(fx - px, fy - py) : 0.0;
         if (f_in && !n_ok && tr->oblique && f_dist > same) continue; /* only the other side's point */
-        if (n_in && (!f_in || n_dist + same < f_dist || (ns >= fs && n_dist <= f_dist + same))) {
+        if (n_in && (!f_in || near_wins(nx - px, ny - py, fx - px, fy - py, same, ns >= fs))) {
             cand_x[j] = nx;
             cand_y[j] = ny;
             status[j] = 1;
