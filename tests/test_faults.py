@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -27,7 +26,7 @@ import pytest
 from gpiozero.pins.mock import MockFactory
 
 from paths import REPO_DIR
-from faulthelpers import get_json, wait_for
+from faulthelpers import Notifications, get_json, notify_listener, wait_for
 from station.appliance import Appliance
 from station.config import load_config
 from station.errors import CameraError
@@ -201,40 +200,12 @@ class HangingCamera:
         self.closed.set()
 
 
-@dataclass
-class Notifications:
-    """What reached the stand-in for systemd's notify socket, with arrival times."""
-
-    seen: list[tuple[float, str]] = field(default_factory=list)
-
-    def pings(self, after: float = float("-inf"), before: float = float("inf")) -> list[float]:
-        return [t for t, m in list(self.seen) if m == "WATCHDOG=1" and after <= t <= before]
-
-
 @pytest.fixture
 def notify_socket(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Notifications]:
     """An AF_UNIX datagram socket as systemd's NOTIFY_SOCKET, drained in a thread."""
-    path = tmp_path / "notify"
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    sock.bind(str(path))
-    sock.settimeout(0.1)
-    monkeypatch.setenv("NOTIFY_SOCKET", str(path))
-    notes = Notifications()
-    stop = threading.Event()
-
-    def drain() -> None:
-        while not stop.is_set():
-            try:
-                notes.seen.append((time.monotonic(), sock.recv(4096).decode()))
-            except TimeoutError:
-                continue
-
-    reader = threading.Thread(target=drain)
-    reader.start()
-    yield notes
-    stop.set()
-    reader.join()
-    sock.close()
+    monkeypatch.setenv("NOTIFY_SOCKET", str(tmp_path / "notify"))
+    with notify_listener(tmp_path / "notify") as notes:
+        yield notes
 
 
 def test_a_hung_camera_is_reopened_and_the_loop_stays_alive(notify_socket: Notifications) -> None:

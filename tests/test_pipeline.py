@@ -7,7 +7,6 @@ import os
 import re
 import select
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -22,6 +21,7 @@ import numpy as np
 import pytest
 from gpiozero.pins.mock import MockFactory
 
+from faulthelpers import notify_listener
 from paths import MODEL_PATH, POSE_IMAGES_DIR
 from station.config import load_config
 from station.errors import CameraError, StorageError
@@ -77,27 +77,9 @@ class Traced(PhaseDetector):
 @pytest.fixture
 def watchdog(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """A stand-in for systemd's notify socket, drained in a thread; yields the messages seen."""
-    path = tmp_path / "notify"
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    sock.bind(str(path))
-    sock.settimeout(0.2)
-    monkeypatch.setenv("NOTIFY_SOCKET", str(path))
-    seen: list[str] = []
-    stop = threading.Event()
-
-    def drain() -> None:
-        while not stop.is_set():
-            try:
-                seen.append(sock.recv(4096).decode())
-            except TimeoutError:
-                continue
-
-    reader = threading.Thread(target=drain)
-    reader.start()
-    yield seen
-    stop.set()
-    reader.join()
-    sock.close()
+    monkeypatch.setenv("NOTIFY_SOCKET", str(tmp_path / "notify"))
+    with notify_listener(tmp_path / "notify") as notes:
+        yield notes.messages
 
 
 def short_rdl_recording(tmp_path: Path) -> tuple[Path, Recording, int]:
