@@ -105,14 +105,15 @@ def _env_layer(env: Mapping[str, str]) -> dict[str, dict[str, Any]]:
     for name, raw in env.items():
         if name in ENV_SHORTCUTS:
             section, key = ENV_SHORTCUTS[name]
-            layer.setdefault(section, {})[key] = _parse_env_value(raw)
+            layer.setdefault(section, {})[key] = parse_value(raw)
         elif name.startswith(ENV_PREFIX) and "__" in name:
             section, _, key = name[len(ENV_PREFIX) :].lower().partition("__")
-            layer.setdefault(section, {})[key] = _parse_env_value(raw)
+            layer.setdefault(section, {})[key] = parse_value(raw)
     return layer
 
 
-def _parse_env_value(raw: str) -> Any:
+def parse_value(raw: str) -> Any:
+    """A value given as text (STATION_* variables, `--set`): TOML syntax, else a bare string."""
     try:
         return tomllib.loads(f"v = {raw}")["v"]
     except tomllib.TOMLDecodeError:

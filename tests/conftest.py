@@ -1,4 +1,4 @@
-"""Shared fixtures. `shared_dir` is the read-only ../shared folder beside the checkout."""
+"""Shared fixtures: every test runs with an empty configuration file and its own state directory."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from paths import MODEL_PATH, POSE_IMAGES_DIR, REPO_DIR, SHARED_DIR  # noqa: F401 (re-exported)
 
 
 @pytest.fixture(autouse=True)

@@ -25,7 +25,7 @@ def add_station_arguments(parser: argparse.ArgumentParser) -> None:
 
 def station_flags(args: argparse.Namespace) -> dict[str, Any]:
     """The flag layer of the configuration: --set pairs, then the dedicated flags."""
-    from station.config import _parse_env_value  # the same value syntax as STATION_* variables
+    from station.config import parse_value  # the same value syntax as STATION_* variables
 
     flags: dict[str, Any] = {}
     for pair in args.overrides:
@@ -33,7 +33,7 @@ def station_flags(args: argparse.Namespace) -> dict[str, Any]:
         section, dot, key = dotted.strip().partition(".")
         if not (eq and dot and section and key):
             raise UsageError(f"--set {pair!r}: write SECTION.KEY=VALUE, e.g. --set web.port=8081")
-        flags[f"{section}.{key}"] = _parse_env_value(raw.strip())
+        flags[f"{section}.{key}"] = parse_value(raw.strip())
     if args.port is not None:
         flags["web.port"] = args.port
     if getattr(args, "model", None) is not None:

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import numpy.typing as npt
 
-from station.hinge._layout import EV_PHASE, EV_REP, EV_SET_ENDED, EV_SET_STARTED, EVENT_COLUMNS, PHASES, TRACE_COLUMNS
+from station.hinge._layout import EV_PHASE, EV_REP, EV_SET_ENDED, EV_SET_STARTED, EVENT_COLUMNS, PHASES
 from station.hinge.grading import grade_rep
 from station.settings.hinge import HingeSettings
 from station.types import Event, PhaseChanged, Rep, RepCompleted, SetEnded, SetStarted
