@@ -120,3 +120,41 @@ def test_unwritable_annotation_path_is_a_clear_error(lifter_clip: Path, tmp_path
     assert replay(str(lifter_clip), "--annotate", str(tmp_path / "no" / "such" / "dir" / "out.mp4")) == 2
     assert "cannot write the annotated video" in capsys.readouterr().err
 
+
+
+def test_replay_reads_ahead_yet_gives_what_a_frame_by_frame_run_gives(lifter_clip: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Decoding on its own thread changes nothing: same frames, same keypoints, bit for bit."""
+    from station.config import load_config
+    from station.hw.pose import load_pose_model
+    from station.hw.sources import VideoSource
+
+    record = tmp_path / "ahead.npz"
+    assert replay(str(lifter_clip), "--json", "--record", str(record)) == 0
+    capsys.readouterr()
+    model = load_pose_model(load_config(flags={"pose.model": str(MODEL_PATH)}).pose)
+    source = VideoSource(lifter_clip)
+    frames = list(source)
+    source.close()
+    one_by_one = np.stack([model.detect(f.image_rgb) for f in frames])
+    recording = load(record)
+    np.testing.assert_array_equal(recording.keypoints, one_by_one)
+    np.testing.assert_array_equal(recording.t, [f.t_s for f in frames])
+
+
+def test_video_damaged_midway_is_a_clear_error_with_status_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rng = np.random.default_rng(1)
+    path = tmp_path / "dropped_phone.mp4"
+    write_video(path, [rng.integers(0, 255, (120, 160, 3), dtype=np.uint8) for _ in range(30)], fps=FPS)
+    data = bytearray(path.read_bytes())
+    middle = data.find(b"mdat") + (len(data) - data.find(b"mdat")) // 2
+    data[middle - 4000 : middle - 1000] = rng.integers(0, 255, 3000, dtype=np.uint8).tobytes()  # garbage mid-stream
+    path.write_bytes(bytes(data))
+    decoded = 0
+    with pytest.raises(av.error.InvalidDataError), av.open(str(path)) as container:  # FFmpeg itself gives up midway
+        for _ in container.decode(video=0):
+            decoded += 1
+    assert 0 < decoded < 30
+
+    assert replay(str(path), "--no-progress") == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and str(path) in err and f"video is damaged at frame {decoded}" in err

@@ -2,7 +2,8 @@
 
 Prints what `station analyze` prints on the recorded keypoints (`--json`: the result JSON of HINGE_SPEC);
 `--record` saves those keypoints, `--annotate` writes a review copy of the video.
-Unlike the live pipeline, replay processes every frame: nothing is dropped.
+Unlike the live pipeline, replay processes every frame: nothing is dropped. A video or image
+folder is decoded a couple of frames ahead on its own thread (`ReadAhead`), so decoding overlaps inference.
 """
 
 from __future__ import annotations
@@ -64,7 +65,8 @@ def run(args: argparse.Namespace) -> int:
     from station.commands.analyze import format_table
     from station.config import load_config
     from station.errors import SourceError
-    from station.hw.sources import open_source
+    from station.hw.readahead import ReadAhead
+    from station.hw.sources import RecordingSource, open_source
     from station.recording import Recording, save
     from station.types import Frame, RepCompleted
 
@@ -74,12 +76,14 @@ def run(args: argparse.Namespace) -> int:
     if args.threads is not None:
         flags["pose.threads"] = args.threads
     config = load_config(flags=flags)
-    source = open_source(args.video, config)
+    opened = open_source(args.video, config)
+    # Keypoint recordings need no decoding, so nothing to read ahead.
+    source = opened if isinstance(opened, RecordingSource) else ReadAhead(opened, depth=2)
     try:
         from station.hinge import PhaseDetector, analyze
 
         pose_model = None
-        if not str(args.video).lower().endswith(".npz"):
+        if not isinstance(opened, RecordingSource):
             from station.hw.pose import load_pose_model
 
             pose_model = load_pose_model(config.pose)

@@ -7,6 +7,7 @@ decoded with PyAV (timestamps from the container). Unreadable input is a `Source
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -60,7 +61,11 @@ def read_image(path: Path) -> npt.NDArray[np.uint8]:
 
 
 class VideoSource:
-    """A video file decoded by PyAV, scaled by FFmpeg so its long side is at most max_side_px."""
+    """A video file decoded by PyAV, upright as the container says, long side at most max_side_px.
+
+    A phone clip filmed upright is stored sideways with a rotation flag (display matrix): frames
+    are turned as that flag says, and width_px/height_px are the upright picture's.
+    """
 
     def __init__(self, path: Path, max_side_px: int = 640) -> None:
         self.path = path
@@ -74,27 +79,60 @@ class VideoSource:
             raise SourceError(f"{path}: has no video stream; give a video file such as .mp4 or .mkv")
         self._stream = self._container.streams.video[0]
         self._stream.thread_type = "AUTO"  # frame threads: decoding keeps up with inference
-        self.width_px, self.height_px = fit_size(self._stream.width, self._stream.height, max_side_px)
         self.fps = float(self._stream.average_rate or 30.0)
         self.frame_count = int(self._stream.frames or 0)  # 0 when the container does not say
+        # One scaler for the whole clip: a fresh one per frame (PyAV's to_ndarray) costs more than the conversion.
+        self._reformatter = self._av.video.reformatter.VideoReformatter()
+        self._area = self._av.video.reformatter.Interpolation.AREA
+        self._decoded = self._decode()
+        try:  # the rotation flag is only visible on decoded frames: look at the first one now
+            self._first = next(self._decoded, None)
+        except SourceError:
+            self._container.close()
+            raise
+        self.quarter_turns = round((self._first.rotation if self._first is not None else 0) / 90) % 4
+        upright_w, upright_h = self._stream.width, self._stream.height
+        if self.quarter_turns % 2:
+            upright_w, upright_h = upright_h, upright_w
+        self.width_px, self.height_px = fit_size(upright_w, upright_h, max_side_px)
+        # The size to convert to before turning: the stored (sideways) picture's.
+        self._stored_size = (self.height_px, self.width_px) if self.quarter_turns % 2 else (self.width_px, self.height_px)
+
+    def _decode(self) -> Iterator[Any]:
+        index = 0
+        try:
+            for frame in self._container.decode(self._stream):
+                yield frame
+                index += 1
+        except self._av.error.FFmpegError as exc:
+            raise SourceError(f"{self.path}: video is damaged at frame {index} ({exc})") from None
+
+    def _picture(self, frame: Any) -> npt.NDArray[np.uint8]:
+        """The frame as upright RGB at (height_px, width_px): one scaler pass, then a turn if flagged."""
+        width_px, height_px = self._stored_size
+        if (frame.width, frame.height) == (width_px, height_px):  # no scaling: the plain colour conversion
+            rgb = self._reformatter.reformat(frame, format="rgb24", threads=1)
+        else:
+            rgb = self._reformatter.reformat(
+                frame, width=width_px, height=height_px, format="rgb24", interpolation=self._area, threads=1
+            )
+        image: npt.NDArray[np.uint8] = rgb.to_ndarray()
+        if self.quarter_turns:  # counter-clockwise, as the display matrix (and np.rot90) count
+            image = np.ascontiguousarray(np.rot90(image, self.quarter_turns))
+        return image
 
     def __iter__(self) -> Iterator[Frame]:
         last_t_s = float("-inf")
         index = 0
-        try:
-            for frame in self._container.decode(self._stream):
-                t_s = float(frame.time) if frame.time is not None else index / self.fps
-                if t_s <= last_t_s:
-                    continue  # a repeated or out-of-order timestamp: keep time strictly increasing
-                last_t_s = t_s
-                image = frame.to_ndarray(
-                    width=self.width_px, height=self.height_px, format="rgb24",
-                    interpolation=self._av.video.reformatter.Interpolation.AREA,
-                )  # fmt: skip
-                yield Frame(image_rgb=image, t_s=t_s, index=index)
-                index += 1
-        except self._av.error.FFmpegError as exc:
-            raise SourceError(f"{self.path}: video is damaged at frame {index} ({exc})") from None
+        first, self._first = self._first, None
+        frames = self._decoded if first is None else itertools.chain((first,), self._decoded)
+        for frame in frames:
+            t_s = float(frame.time) if frame.time is not None else index / self.fps
+            if t_s <= last_t_s:
+                continue  # a repeated or out-of-order timestamp: keep time strictly increasing
+            last_t_s = t_s
+            yield Frame(image_rgb=self._picture(frame), t_s=t_s, index=index)
+            index += 1
 
     def close(self) -> None:
         self._container.close()

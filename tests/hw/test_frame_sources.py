@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import av
 import numpy as np
 import pytest
 
@@ -14,7 +16,7 @@ from station.errors import CameraError, SourceError
 from station.hw.sources import ImageFolderSource, RecordingSource, VideoSource, open_source, read_image
 from station.recording import Recording, save
 from station.types import Frame, KeypointFrame
-from videotools import write_video
+from videotools import CODEC, write_video
 
 COLOURS = [(220, 30, 30), (30, 220, 30), (30, 30, 220)]  # red, green, blue
 
@@ -125,3 +127,86 @@ def test_camera_without_picamera2_says_what_to_do() -> None:
     with pytest.raises(CameraError, match=r"python3-picamera2.*--source FILE") as err:
         open_source(None, load_config())
     assert err.value.exit_status == 69
+
+
+def decoded_by_pyav(path: Path, **convert: Any) -> list[np.ndarray]:
+    """Every frame converted by PyAV's own to_ndarray: the reference for VideoSource's conversion."""
+    with av.open(str(path)) as container:
+        return [f.to_ndarray(format="rgb24", **convert) for f in container.decode(video=0)]
+
+
+def test_video_at_its_own_size_is_converted_without_scaling_same_pixels(tmp_path: Path) -> None:
+    rng = np.random.default_rng(4)
+    path = tmp_path / "noise.mp4"
+    write_video(path, [rng.integers(0, 255, (180, 320, 3), dtype=np.uint8) for _ in range(6)], fps=10)
+    source = VideoSource(path)
+    frames = list(source)
+    source.close()
+    assert (source.width_px, source.height_px) == (320, 180)
+    for frame, reference in zip(frames, decoded_by_pyav(path), strict=True):
+        np.testing.assert_array_equal(frame.image_rgb, reference)
+
+
+def test_video_scaled_down_uses_area_averaging(tmp_path: Path) -> None:
+    rng = np.random.default_rng(6)
+    path = tmp_path / "big.mp4"
+    write_video(path, [rng.integers(0, 255, (360, 640, 3), dtype=np.uint8) for _ in range(4)], fps=10)
+    source = VideoSource(path, max_side_px=320)
+    frames = list(source)
+    source.close()
+    area = decoded_by_pyav(path, width=320, height=180, interpolation=av.video.reformatter.Interpolation.AREA)
+    for frame, reference in zip(frames, area, strict=True):
+        np.testing.assert_array_equal(frame.image_rgb, reference)
+    # Noise averaged over 2x2 blocks is much smoother than noise sampled: AREA really ran.
+    assert frames[0].image_rgb.astype(float).std() < 0.8 * decoded_by_pyav(path)[0].astype(float).std()
+
+
+def upright_scene() -> np.ndarray:
+    """A portrait picture whose every corner differs: red top-left, green top-right, blue bottom."""
+    scene = np.full((160, 96, 3), 128, dtype=np.uint8)
+    scene[:32, :32] = (230, 20, 20)
+    scene[:32, -32:] = (20, 230, 20)
+    scene[-32:, :] = (20, 20, 230)
+    return scene
+
+
+def write_flagged_video(path: Path, stored: np.ndarray, rotation_deg: int, frames: int = 3) -> None:
+    """Encode `stored` as it is, with a display-matrix rotation flag (a phone's portrait clip)."""
+    with av.open(str(path), mode="w") as container:
+        stream = container.add_stream(CODEC, rate=10)
+        stream.width, stream.height, stream.pix_fmt = stored.shape[1], stored.shape[0], "yuv420p"
+        stream.set_display_rotation(rotation_deg)  # counter-clockwise, as FFmpeg's display matrix reads back
+        for i in range(frames):
+            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(stored), format="rgb24")
+            frame.pts = i
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+
+
+@pytest.mark.parametrize("rotation_deg", [-90, 90, 180])
+def test_a_rotation_flag_turns_the_picture_upright(tmp_path: Path, rotation_deg: int) -> None:
+    upright = upright_scene()
+    # Stored the way a camera would store it: turned the other way, so the flag turns it back.
+    stored = np.rot90(upright, -rotation_deg // 90)
+    path = tmp_path / f"phone{rotation_deg}.mp4"
+    write_flagged_video(path, stored, rotation_deg)
+    with av.open(str(path)) as container:
+        assert next(container.decode(video=0)).rotation % 360 == rotation_deg % 360  # the flag is in the file
+    source = VideoSource(path)
+    frames = list(source)
+    source.close()
+    assert (source.width_px, source.height_px) == (96, 160)
+    assert len(frames) == 3 and all(f.image_rgb.shape == (160, 96, 3) for f in frames)
+    assert frames[0].image_rgb.flags["C_CONTIGUOUS"]
+    assert np.abs(frames[0].image_rgb.astype(int) - upright).mean() < 4  # the same picture, upright
+
+
+def test_a_flagged_video_is_scaled_on_its_upright_long_side(tmp_path: Path) -> None:
+    upright = np.repeat(np.repeat(upright_scene(), 4, axis=0), 4, axis=1)  # 640 tall, 384 wide
+    path = tmp_path / "tall.mp4"
+    write_flagged_video(path, np.rot90(upright, 1), -90, frames=1)
+    source = VideoSource(path, max_side_px=320)
+    (frame,) = list(source)
+    source.close()
+    assert (source.width_px, source.height_px) == (192, 320) and frame.image_rgb.shape == (320, 192, 3)
+    assert np.abs(frame.image_rgb.astype(int) - upright[::2, ::2]).mean() < 6
