@@ -83,6 +83,20 @@ static int near_wins(double ndx, double ndy, double fdx, double fdy, double same
     return n_dist + same < f_dist || (better_scored && n_dist <= f_dist + same);
 }
 
+/* _plant_state: 1 an ankle label within plant_r of the planted feet, -1 ankles seen but none
+ * there, 0 none seen. */
+static int plant_state(const Tracks *tr, const double *v, double width_px, double min_score) {
+    int state = 0;
+    for (int i = 15; i <= 16; i++) {
+        double x = v[3 * i + 1] * width_px;
+        if (v[3 * i + 2] >= min_score && x == x) {
+            if (fabs(x - tr->plant_x) <= tr->plant_r) return 1;
+            state = -1;
+        }
+    }
+    return state;
+}
+
 void hinge_fuse_and_filter(Kernel *c, const double *v, double t, int near_left, double scale_px) {
     Tracks *tr = &c->tr;
     const double width_px = c->width_px, height_px = c->height_px, min_score = P(c, min_score);
@@ -91,6 +105,20 @@ void hinge_fuse_and_filter(Kernel *c, const double *v, double t, int near_left, 
     if (near_left != tr->near_left) {
         tr->near_left = near_left;
         for (int j = 0; j < N_JOINTS; j++) tr->tracked[j] = 0;
+    }
+    int feet = tr->plant_r > 0.0 ? plant_state(tr, v, width_px, min_score) : 1;
+    if (feet > 0) {
+        tr->t_off = -1.0;
+    } else if (feet < 0 && tr->t_off < 0.0) {
+        tr->t_off = t;
+    }
+    tr->off_plant = feet < 0;
+    /* Ankles seen, none at the planted feet: not the lifter, drop the frame; but not seen at the
+     * plant for long: the lifter moved (or the plant was misread), follow them again. */
+    if (tr->off_plant && t - tr->t_off < P(c, plant_hold_s)) {
+        tr->frame_jump = 1;
+        tr->n_reinit = 0;
+        return;
     }
     int n_acc = 0, n_rej = 0;
     for (int j = 0; j < N_JOINTS; j++) {
@@ -115,6 +143,7 @@ void hinge_fuse_and_filter(Kernel *c, const double *v, double t, int near_left, 
         double px = tr->x[j] + tr->vx[j] * lead;
         double py = tr->y[j] + tr->vy[j] * lead;
         double gate = (P(c, joint_gate_L) + P(c, max_speed_L_s) * dt) * scale_px;
+        double base = P(c, joint_gate_L) * scale_px; /* the gate without the speed allowance */
         /* The label on track; if both are, the clearly closer one, else the better scored. Alone,
          * in a view turned from side-on, the far label counts only where it lies on the track. */
         const double same = SAME_SIDE_L * scale_px;
@@ -125,13 +154,13 @@ void hinge_fuse_and_filter(Kernel *c, const double *v, double t, int near_left, 
         if (n_in && (!f_in || near_wins(nx - px, ny - py, fx - px, fy - py, same, ns >= fs))) {
             cand_x[j] = nx;
             cand_y[j] = ny;
-            status[j] = 1;
+            status[j] = hypot_le(nx - px, ny - py, base) ? 1 : 3;
             n_acc += 1;
             tr->t_far[j] = -1.0;
         } else if (f_in && (n_in || !tr->oblique || f_dist <= same)) {
             cand_x[j] = fx;
             cand_y[j] = fy;
-            status[j] = 1;
+            status[j] = hypot_le(fx - px, fy - py, base) ? 1 : 3;
             n_acc += 1;
             if (!n_ok) {
                 tr->t_far[j] = -1.0;
@@ -141,6 +170,7 @@ void hinge_fuse_and_filter(Kernel *c, const double *v, double t, int near_left, 
                 cand_x[j] = nx;
                 cand_y[j] = ny;
                 restart[j] = 1;
+                status[j] = 1;
                 tr->t_far[j] = -1.0;
             }
         } else {
@@ -150,12 +180,25 @@ void hinge_fuse_and_filter(Kernel *c, const double *v, double t, int near_left, 
             n_rej += 1;
         }
     }
+    int n_far = 0;
+    for (int j = 0; j < N_JOINTS; j++) n_far += status[j] == 3;
+    if (n_rej || n_acc > n_far || (tr->plant_r > 0.0 && status[ANKLE] == 3)) {
+        /* Joints beyond the base gate count only if the whole body moved with them, and not while
+         * the feet are planted: the speed allowance is not for another body arriving. */
+        for (int j = 0; j < N_JOINTS; j++) {
+            if (status[j] == 3) {
+                status[j] = 2;
+                n_rej += 1;
+                n_acc -= 1;
+            }
+        }
+    }
     int frame_jump = n_rej >= 2 && n_rej >= n_acc;
     tr->frame_jump = frame_jump;
     tr->n_reinit = 0;
     int smooth[N_JOINTS] = {0};
     for (int j = 0; j < N_JOINTS; j++) {
-        if (status[j] == 1 && !frame_jump) {
+        if ((status[j] == 1 || status[j] == 3) && !frame_jump) {
             tr->t_rej[j] = -1.0;
             if (restart[j] || !tr->tracked[j]) {
                 track_start(tr, j, cand_x[j], cand_y[j], t);

@@ -21,6 +21,9 @@ void hinge_init(Kernel *c, double width_px, double height_px) {
     tr->oblique = 0;
     tr->n_reinit = 0;
     tr->lock_x = tr->lock_r = 0.0;
+    tr->plant_x = tr->plant_r = 0.0;
+    tr->off_plant = 0;
+    tr->t_off = -1.0;
     c->width_px = width_px;
     c->height_px = height_px;
     c->t_prev = -1e300;
@@ -403,6 +406,10 @@ static int descent(Kernel *c, double t, double trunk, double knee) {
 /* A pending rep: dropped if the feet walk off; counts after standing still for the confirmation
  * time, or once the next descent reaches a real bottom. */
 static int check_pending(Kernel *c, double t) {
+    if (c->tr.t_off >= 0.0) { /* the feet were seen away from the plant, and not back on it since */
+        if (c->tr.off_plant && t - c->tr.t_off >= P(c, plant_hold_s)) c->pend = 0; /* still, after long: walked off */
+        return 0;                                                /* someone passing may hide them */
+    }
     double reach = P(c, walk_L) * scale_of(c);
     int walked = fabs(c->pelvis_x - c->pend_hip_x) > reach && c->phase == PH_TOP;
     if (walked || fabs(c->feet_x - c->pend_ankle_x) > reach) {
@@ -470,6 +477,9 @@ int hinge_step(Kernel *c, const double *v, double t) {
     c->tr.lock_x = c->pend_ankle_x;
     c->tr.lock_r = locked ? P(c, body_lock_L) * scale_of(c) : 0.0;
     c->tr.oblique = c->view_ratio > P(c, oblique_view_ratio); /* far labels are the other limbs */
+    int in_rep = PH_HINGE <= c->phase && c->phase <= PH_ASCENT;
+    c->tr.plant_x = in_rep ? c->ankle_x_onset : c->pend_ankle_x;
+    c->tr.plant_r = c->feet_seen && (in_rep || locked) ? P(c, walk_L) * scale_of(c) : 0.0;
     hinge_fuse_and_filter(c, v, t, c->near_left, scale_of(c));
     if (c->tr.n_reinit >= 2) c->leg_px = c->torso_px = 0.0;
     quantities(c, v, t, dt);

@@ -37,7 +37,7 @@ enum { NOSE = 0, L_EAR = 3, R_EAR = 4 };
     X(side_view_max) X(top_deg) X(top_knee_deg) X(hinge_deg) X(bottom_min_deg)                     \
     X(ascent_drop_deg) X(knee_bend_deg) X(bottom_still_s) X(onset_margin_deg) X(top_base_s)        \
     X(min_descent_s) X(min_ascent_s) X(min_rep_s) X(top_enter_s) X(confirm_s) X(first_confirm_s)  \
-    X(walk_L) X(feet_smooth_s) X(body_lock_L) X(set_rest_s) X(set_leave_s)
+    X(walk_L) X(plant_hold_s) X(feet_smooth_s) X(body_lock_L) X(set_rest_s) X(set_leave_s)
 
 #define PARAM_ENUM(name) K_##name,
 enum { KERNEL_PARAMS(PARAM_ENUM) N_USED };
@@ -52,6 +52,9 @@ typedef struct {
     int oblique; /* the view is turned from side-on: the far labels are the other limbs */
     long long n_reinit;
     double lock_x, lock_r; /* during a set: the lifter's spot (feet x, px) and how far from it a track may restart */
+    double plant_x, plant_r; /* during a rep or a set: where the feet are planted (px) and how far from it an ankle may be seen */
+    int off_plant;           /* the last frame's ankles were seen, all away from the plant */
+    double t_off;            /* since when the ankles were seen off the plant and not back on it, -1 if not */
 } Tracks;
 
 typedef struct {

@@ -37,7 +37,7 @@ class JointTracks:
     __slots__ = (
         "x", "y", "vx", "vy", "t_seen", "tracked", "rej_x", "rej_y", "t_rej", "n_reinit",
         "cand_x", "cand_y", "status", "near_left", "t_far", "restart", "frame_jump", "lock_x", "lock_r",
-        "oblique",
+        "oblique", "plant_x", "plant_r", "off_plant", "t_off",
     )  # fmt: skip
 
     def __init__(self) -> None:
@@ -55,9 +55,13 @@ class JointTracks:
         self.lock_x = 0.0  # during a set: the lifter's spot (feet x, px) ...
         self.lock_r = 0.0  # ... and how far from it a track may restart (0: anywhere)
         self.oblique = 0  # the view is turned from side-on: the far labels are the other limbs
+        self.plant_x = 0.0  # during a rep or a set: where the lifter's feet are planted (x, px) ...
+        self.plant_r = 0.0  # ... and how far from it an ankle may be seen (0: no check)
+        self.off_plant = 0  # the last frame's ankles were seen, all away from the planted feet
+        self.t_off = -1.0  # since when the ankles were seen off the plant and not back on it, -1 if not
         self.cand_x = [0.0] * N_JOINTS  # scratch: this frame's chosen candidate per joint
         self.cand_y = [0.0] * N_JOINTS
-        self.status = [0] * N_JOINTS  # scratch: 0 none, 1 accepted, 2 rejected (outside the gate)
+        self.status = [0] * N_JOINTS  # scratch: 0 none, 1 accepted, 2 rejected (outside the gate), 3 accepted on the speed allowance
         self.near_left = True  # which labels the tracks follow
         self.t_far = [-1.0] * N_JOINTS  # first time of the current run on the far label, -1 if none
         self.restart = [0] * N_JOINTS  # scratch: restart this track on this frame's point
@@ -81,6 +85,19 @@ def fuse_and_filter(
         tr.near_left = near_left
         for j in range(N_JOINTS):
             tr.tracked[j] = 0
+    feet = _plant_state(tr, v, width_px, p.min_score) if tr.plant_r > 0.0 else 1
+    if feet > 0:
+        tr.t_off = -1.0
+    elif feet < 0 and tr.t_off < 0.0:
+        tr.t_off = t
+    tr.off_plant = int(feet < 0)
+    # Not seen at the plant for long: the lifter moved (or the plant was misread): follow them again.
+    if tr.off_plant and t - tr.t_off < p.plant_hold_s:
+        # Ankles seen, none where the lifter's feet are planted: someone else (a person walking
+        # in front, MoveNet locked onto them) or the lifter walking off. Not the lifter: drop it.
+        tr.frame_jump = 1
+        tr.n_reinit = 0
+        return
     n_acc = 0
     n_rej = 0
     for j in range(N_JOINTS):
@@ -110,6 +127,7 @@ def fuse_and_filter(
         px = tr.x[j] + tr.vx[j] * lead
         py = tr.y[j] + tr.vy[j] * lead
         gate = (p.joint_gate_L + p.max_speed_L_s * dt) * scale_px
+        base = p.joint_gate_L * scale_px  # the gate without the speed allowance
         same = SAME_SIDE_L * scale_px
         # The label on track; if both are, the clearly closer one (turned from side-on the other
         # is the other limb; a swap puts the far label on track), else the better scored. Alone,
@@ -123,12 +141,12 @@ def fuse_and_filter(
             continue  # only the other side's point: no observation of this joint in this frame
         if n_in and (not f_in or n_dist + same < f_dist or (ns >= fs and n_dist <= f_dist + same)):
             cand_x[j], cand_y[j] = nx, ny
-            status[j] = 1
+            status[j] = 1 if n_dist <= base else 3
             n_acc += 1
             tr.t_far[j] = -1.0
         elif f_in and (n_in or not tr.oblique or f_dist <= same):
             cand_x[j], cand_y[j] = fx, fy
-            status[j] = 1
+            status[j] = 1 if f_dist <= base else 3
             n_acc += 1
             if not n_ok:
                 tr.t_far[j] = -1.0
@@ -139,18 +157,28 @@ def fuse_and_filter(
                 # track had locked onto a mislabelled point. Start again on the near label.
                 cand_x[j], cand_y[j] = nx, ny
                 restart[j] = 1
+                status[j] = 1
                 tr.t_far[j] = -1.0
         else:
             cand_x[j], cand_y[j] = (nx, ny) if n_ok else (fx, fy)
             status[j] = 2
             n_rej += 1
+    if n_rej or n_acc > _count(status, 3) or (tr.plant_r > 0.0 and status[ANKLE] == 3):
+        # Joints that moved beyond the base gate count only if the whole body moved with them, and
+        # not while the feet are planted: the speed allowance is for a lifter moving while unseen,
+        # not for another body arriving.
+        for j in range(N_JOINTS):
+            if status[j] == 3:
+                status[j] = 2
+                n_rej += 1
+                n_acc -= 1
     # Two or more joints off their tracks in one frame = the body jumped: drop the frame.
     frame_jump = n_rej >= 2 and n_rej >= n_acc
     tr.frame_jump = int(frame_jump)
     tr.n_reinit = 0
     for j in range(N_JOINTS):
         s = status[j]
-        if s == 1 and not frame_jump:
+        if (s == 1 or s == 3) and not frame_jump:
             tr.t_rej[j] = -1.0
             if restart[j]:
                 _start(tr, j, cand_x[j], cand_y[j], t)
@@ -160,6 +188,22 @@ def fuse_and_filter(
                 _start(tr, j, cand_x[j], cand_y[j], t)
         elif s == 2:
             _note_rejection(tr, j, cand_x[j], cand_y[j], t, scale_px, p)
+
+
+def _count(values: list[int], value: int) -> int:
+    return sum(1 for x in values if x == value)
+
+
+def _plant_state(tr: JointTracks, v: list[float], width_px: float, min_score: float) -> int:
+    """1: an ankle label lies within plant_r of the planted feet; -1: ankles seen, none there; 0: none seen."""
+    state = 0
+    for i in (15, 16):
+        x = v[3 * i + 1] * width_px
+        if v[3 * i + 2] >= min_score and x == x:
+            if abs(x - tr.plant_x) <= tr.plant_r:
+                return 1
+            state = -1
+    return state
 
 
 def _start(tr: JointTracks, j: int, x: float, y: float, t: float) -> None:

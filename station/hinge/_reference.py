@@ -191,6 +191,9 @@ class Core:
         locked = self.set_active or self.pend
         tr.lock_x = self.pend_ankle_x
         tr.lock_r = self.s.body_lock_L * self._scale() if locked else 0.0
+        in_rep = PH_HINGE <= self.phase <= PH_ASCENT
+        tr.plant_x = self.ankle_x_onset if in_rep else self.pend_ankle_x
+        tr.plant_r = self.s.walk_L * self._scale() if self.feet_seen and (in_rep or locked) else 0.0
         tr.oblique = int(self.view_ratio > self.s.oblique_view_ratio)  # far labels are the other limbs
         fuse_and_filter(tr, v, t, self.width_px, self.height_px, self.near_left, self._scale(), self.s)
         if tr.n_reinit >= 2:
@@ -419,6 +422,11 @@ class Core:
         """A pending rep is dropped if the feet walk off; it counts after standing still for the
         confirmation time or once the next descent reaches a real bottom (not on a mere lean,
         which a lifter turning to walk away also shows)."""
+        tr = self.tracks
+        if tr.t_off >= 0.0:  # the feet were seen away from the plant, and not back on it since
+            if tr.off_plant and t - tr.t_off >= self.s.plant_hold_s:
+                self.pend = 0  # and still are, after long: walked off
+            return 0  # someone passing may hide them: decide once they show again
         reach = self.s.walk_L * self._scale()
         walked = abs(self.pelvis_x - self.pend_hip_x) > reach and self.phase == PH_TOP
         if walked or abs(self.feet_x - self.pend_ankle_x) > reach:

@@ -491,6 +491,9 @@ static PyObject *core_get_tracks(PyObject *op, void *closure) {
         || put(d, "frame_jump", PyLong_FromLong(tr->frame_jump)) < 0
         || put(d, "oblique", PyLong_FromLong(tr->oblique)) < 0
         || put(d, "lock_x", PyFloat_FromDouble(tr->lock_x)) < 0 || put(d, "lock_r", PyFloat_FromDouble(tr->lock_r)) < 0
+        || put(d, "plant_x", PyFloat_FromDouble(tr->plant_x)) < 0 || put(d, "plant_r", PyFloat_FromDouble(tr->plant_r)) < 0
+        || put(d, "off_plant", PyLong_FromLong(tr->off_plant)) < 0
+        || put(d, "t_off", PyFloat_FromDouble(tr->t_off)) < 0
         || put(d, "n_reinit", PyLong_FromLongLong(tr->n_reinit)) < 0) {
         Py_DECREF(d);
         return NULL;

@@ -50,7 +50,8 @@ class HingeSettings:
     first_confirm_s: float = 3.0  # ... but a set's first rep waits longer: bending once for a plate and walking off starts the walk within ~3 s of standing up, a lifter after a single stays put longer
     body_lock_L: float = 1.0  # during a set the lifter stays on the spot: a body more than ~1 L from the lifter's feet (a bent lifter spans ~0.7 L) is someone else, and no track restarts on it
     feet_smooth_s: float = 0.3  # where the lifter stands = mean x of both ankles (and both hips), smoothed over ~0.3 s: label swaps and side switches cannot move it
-    walk_L: float = 0.3  # ankles travelling this far during a rep or its confirmation = walking, not lifting (a step is ~0.7 L)
+    walk_L: float = 0.3  # ankles travelling this far during a rep or its confirmation = walking, not lifting (a step is ~0.7 L; a stance adjustment ~0.1 L); during a rep or a set, a frame whose ankles are all seen this far from where the lifter's feet are planted shows someone else (a person passing in front) or the lifter stepping off, and is left out
+    plant_hold_s: float = 0.5  # such frames are left out for at most 0.5 s since the feet were last seen planted: someone walking past at 1-1.5 m/s covers the lifter's feet for about that long (MoveNet jumps back and forth between the two bodies meanwhile); ankles away for longer mean the lifter stepped to a new spot (or the spot was misread) and are followed again, and a pending rep whose feet are still away then is dropped (walked off)
     set_rest_s: float = 30.0  # HINGE_SPEC: a rest longer than ~30 s ends the set
     set_leave_s: float = 5.0  # lifter gone this long ends the set at once (longer than a camera cut or a walk behind the rack)
 

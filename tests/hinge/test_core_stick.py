@@ -148,3 +148,41 @@ def test_rest_longer_than_set_gap_splits_sets(use_kernel: Any) -> None:
     result = _run(kp, t)
     assert [(s["n"], s["reps"]) for s in result["sets"]] == [(1, 2), (2, 3)]
     assert [r["set"] for r in result["reps"]] == [1, 1, 2, 2, 2]
+
+
+def _at_feet(knots: list[tuple[float, float, float, float]], fps: float, feet_x: tuple[list[float], list[float]]) -> tuple[np.ndarray, np.ndarray]:
+    """timeline(), with the ankles at x(t) px, piecewise linear through feet_x = (times, xs)."""
+    arr = np.asarray(knots, dtype=np.float64)
+    t = np.arange(arr[0, 0], arr[-1, 0], 1.0 / fps)
+    x = np.interp(t, *feet_x)
+    kp = np.stack([pose(*(float(np.interp(ti, arr[:, 0], arr[:, c])) for c in (1, 2, 3)), ankle_x_px=float(xi)) for ti, xi in zip(t, x)])
+    return kp, t
+
+
+@pytest.mark.parametrize(
+    ("t_from", "x_from_px", "speed_px_s"),
+    [(2.0, 1000.0, -500.0), (6.0, 400.0, 300.0), (6.0, 770.0, 200.0), (7.9, 900.0, -300.0)],
+)  # fmt: skip
+def test_someone_passing_close_by_is_not_the_lifter(use_kernel: Any, t_from: float, x_from_px: float, speed_px_s: float) -> None:
+    # For 0.8 s (mid-descent of the first or second rep, or an ascent) MoveNet reports a person
+    # walking past, 0.4-1.2 L from the lifter's feet, in two frames of three.
+    kp, t = timeline(rdl_knots(3), 30.0)
+    passing = np.flatnonzero((t >= t_from) & (t <= t_from + 0.8))
+    for i in passing[passing % 3 != 0]:
+        kp[i] = pose(4.0, 6.0, 0.0, ankle_x_px=x_from_px + speed_px_s * (t[i] - t_from))
+    result = _run(kp, t)
+    assert [s["reps"] for s in result["sets"]] == [3]
+
+
+def test_a_single_bend_then_walking_off_counts_nothing(use_kernel: Any) -> None:
+    # One RDL-like bend (a plate picked up), 1.2 s standing, then a walk of 1.5 L to stand there.
+    kp, t = _at_feet(rdl_knots(1) + [(9.0, 3.0, 15.0, 0.02)], 30.0, ([0.0, 6.0, 7.5, 9.0], [640.0, 640.0, 1100.0, 1100.0]))
+    result = _run(kp, t)
+    assert result["reps"] == [] and result["sets"] == []
+
+
+def test_a_stance_adjustment_between_reps_keeps_the_count(use_kernel: Any) -> None:
+    # The feet shift 0.25 L (75 px) right after the second lockout: still lifting on the spot.
+    kp, t = _at_feet(rdl_knots(4), 30.0, ([0.0, 9.4, 9.7, 99.0], [640.0, 640.0, 715.0, 715.0]))
+    result = _run(kp, t)
+    assert [s["reps"] for s in result["sets"]] == [4]
