@@ -8,13 +8,12 @@ shortcuts in `ENV_SHORTCUTS`. ``STATION_CONFIG`` names another TOML file.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import tomllib
 import types
 import typing
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +50,7 @@ class Config:
     mqtt: MqttSettings = field(default_factory=MqttSettings)
 
 
-SECTIONS: dict[str, type] = {f.name: f.default_factory for f in dataclasses.fields(Config)}  # type: ignore[misc]
+SECTIONS: dict[str, type] = {f.name: f.default_factory for f in fields(Config)}  # type: ignore[misc]
 
 Overrides = dict[str, dict[str, tuple[Any, str]]]  # section -> key -> (value, where it came from)
 
@@ -108,8 +107,15 @@ def _env_layer(env: Mapping[str, str]) -> dict[str, dict[str, Any]]:
             layer.setdefault(section, {})[key] = parse_value(raw)
         elif name.startswith(ENV_PREFIX) and "__" in name:
             section, _, key = name[len(ENV_PREFIX) :].lower().partition("__")
-            layer.setdefault(section, {})[key] = parse_value(raw)
+            layer.setdefault(section, {})[_env_key(section, key)] = parse_value(raw)
     return layer
+
+
+def _env_key(section: str, key: str) -> str:
+    """The field a lower-cased variable name means (environment names are upper case, `walk_L` is not)."""
+    cls = SECTIONS.get(section)
+    names = [f.name for f in fields(cls)] if cls is not None else []
+    return next((n for n in names if n.lower() == key), key)
 
 
 def parse_value(raw: str) -> Any:
@@ -125,7 +131,7 @@ def _build(overrides: Overrides) -> Config:
     for name, cls in SECTIONS.items():
         given = overrides.get(name, {})
         hints = typing.get_type_hints(cls)
-        known = {f.name for f in dataclasses.fields(cls)}
+        known = {f.name for f in fields(cls)}
         kwargs: dict[str, Any] = {}
         for key, (value, where) in given.items():
             if key not in known:
@@ -169,7 +175,7 @@ def dump_toml(config: Config) -> str:
     lines: list[str] = []
     for name in SECTIONS:
         lines.append(f"[{name}]")
-        for key, value in dataclasses.asdict(getattr(config, name)).items():
+        for key, value in asdict(getattr(config, name)).items():
             if value is not None:
                 lines.append(f"{key} = {_toml_value(value)}")
         lines.append("")

@@ -130,8 +130,11 @@ def _pct(num: int, den: int) -> str:
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
+    from station.config import load_config
     from station.hinge import IMPLEMENTATION, analyze
     from station.sim import random_scenario, simulate
+
+    settings = load_config().hinge  # the configured thresholds (defaults unless set), so changes can be tried
 
     tally = Tally()
     by_view: dict[str, Tally] = {view: Tally() for view in VIEWS}
@@ -142,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
         scenario = random_scenario(np.random.default_rng(seed))
         recording, truth = simulate(scenario, seed)
         frames += recording.keypoints.shape[0]
-        result = analyze(recording)
+        result = analyze(recording, settings)
         tally.add(result, truth, f"seed {seed} {scenario.name} {scenario.lift}")
         if scenario.gradable:
             by_view[_view(scenario.yaw_deg)].add(result, truth)
