@@ -26,6 +26,11 @@ def test_layers_file_then_env_then_flags(tmp_path: Path) -> None:
     assert config.pose.threads == 3
 
 
+def test_env_names_reach_mixed_case_keys() -> None:
+    config = load_config(None, env={"STATION_HINGE__WALK_L": "0.25", "STATION_HINGE__CONFIRM_S": "1.0"})
+    assert config.hinge.walk_L == 0.25 and config.hinge.confirm_s == 1.0
+
+
 def test_env_shortcuts(tmp_path: Path) -> None:
     config = load_config(None, env={"STATION_MODEL": "/m/x.tflite"})
     assert config.pose.model == "/m/x.tflite"
