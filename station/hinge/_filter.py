@@ -91,10 +91,10 @@ def fuse_and_filter(
     elif feet < 0 and tr.t_off < 0.0:
         tr.t_off = t
     tr.off_plant = int(feet < 0)
-    # Not seen at the plant for long: the lifter moved (or the plant was misread): follow them again.
     if tr.off_plant and t - tr.t_off < p.plant_hold_s:
-        # Ankles seen, none where the lifter's feet are planted: someone else (a person walking
-        # in front, MoveNet locked onto them) or the lifter walking off. Not the lifter: drop it.
+        # Ankles seen, none where the lifter's feet are planted: someone else (a person walking in
+        # front, MoveNet locked onto them) or the lifter walking off: drop the frame. Off the plant
+        # for longer, the lifter moved (or the plant was misread): they are followed again.
         tr.frame_jump = 1
         tr.n_reinit = 0
         return
