@@ -9,6 +9,7 @@ last torso joint left over from the previous loop.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -94,10 +95,42 @@ def torso_visible(keypoints: Keypoints) -> bool:
     return bool(max(scores[j] for j in HIPS) > MIN_CROP_SCORE and max(scores[j] for j in SHOULDERS) > MIN_CROP_SCORE)
 
 
+# MIN_CROP_SCORE as float32 keypoint scores are compared with it (numpy casts the Python float to
+# the array's float32): a plain-float comparison with this value gives exactly the same verdicts.
+_MIN_SCORE_F32 = float(np.float32(MIN_CROP_SCORE))
+
+
 def next_region(
     keypoints: Keypoints, height_px: int, width_px: int, fallback: CropRegion, aspect: float = 1.0
 ) -> CropRegion:
     """The crop for the next frame from this frame's keypoints (normalised to the frame)."""
+    # Plain Python floats: on 17 joints a dozen numpy calls cost 5x the arithmetic (per frame, on
+    # the inference thread). Float64 throughout, as numpy did, so the crop is bit for bit the same.
+    if keypoints.dtype != np.float32:  # other dtypes compare scores at their own precision
+        return _next_region_numpy(keypoints, height_px, width_px, fallback, aspect)
+    rows: list[list[float]] = keypoints.tolist()
+    y_px = [row[0] * height_px for row in rows]
+    x_px = [row[1] * width_px for row in rows]
+    if not math.isfinite(sum(y_px) + sum(x_px)):
+        return _next_region_numpy(keypoints, height_px, width_px, fallback, aspect)  # NaN/inf: numpy's rules
+    scores = [row[2] for row in rows]
+    if not (max(scores[j] for j in HIPS) > _MIN_SCORE_F32 and max(scores[j] for j in SHOULDERS) > _MIN_SCORE_F32):
+        return fallback
+    left, right = HIPS
+    cy_px = (y_px[left] + y_px[right]) / 2
+    cx_px = (x_px[left] + x_px[right]) / 2
+    torso_dy = max([abs(y_px[j] - cy_px) for j in TORSO])
+    torso_dx = max([abs(x_px[j] - cx_px) for j in TORSO])
+    sure = [j for j, score in enumerate(scores) if score >= _MIN_SCORE_F32]
+    body_dy = max([abs(y_px[j] - cy_px) for j in sure])
+    body_dx = max([abs(x_px[j] - cx_px) for j in sure])
+    return _region_around(cy_px, cx_px, (torso_dy, torso_dx, body_dy, body_dx), height_px, width_px, fallback, aspect)
+
+
+def _next_region_numpy(
+    keypoints: Keypoints, height_px: int, width_px: int, fallback: CropRegion, aspect: float
+) -> CropRegion:
+    """`next_region` in numpy, for keypoints holding NaN or inf (numpy's max propagates NaN) or not float32."""
     if not torso_visible(keypoints):
         return fallback
     y_px = keypoints[:, 0].astype(np.float64) * height_px
@@ -105,11 +138,27 @@ def next_region(
     cy_px = float(np.mean(y_px[list(HIPS)]))
     cx_px = float(np.mean(x_px[list(HIPS)]))
     torso = list(TORSO)
-    torso_dy = float(np.max(np.abs(y_px[torso] - cy_px)))
-    torso_dx = float(np.max(np.abs(x_px[torso] - cx_px)))
     sure = keypoints[:, 2] >= MIN_CROP_SCORE
-    body_dy = float(np.max(np.abs(y_px[sure] - cy_px)))
-    body_dx = float(np.max(np.abs(x_px[sure] - cx_px)))
+    ranges = (
+        float(np.max(np.abs(y_px[torso] - cy_px))),
+        float(np.max(np.abs(x_px[torso] - cx_px))),
+        float(np.max(np.abs(y_px[sure] - cy_px))),
+        float(np.max(np.abs(x_px[sure] - cx_px))),
+    )
+    return _region_around(cy_px, cx_px, ranges, height_px, width_px, fallback, aspect)
+
+
+def _region_around(
+    cy_px: float,
+    cx_px: float,
+    ranges_px: tuple[float, float, float, float],
+    height_px: int,
+    width_px: int,
+    fallback: CropRegion,
+    aspect: float,
+) -> CropRegion:
+    """The crop centred on the hips, sized from the (torso dy, torso dx, body dy, body dx) ranges."""
+    torso_dy, torso_dx, body_dy, body_dx = ranges_px
     half_px = max(torso_dy * TORSO_EXPANSION, torso_dx * TORSO_EXPANSION, body_dy * BODY_EXPANSION, body_dx * BODY_EXPANSION)
     # Never larger than needed to reach the farthest frame edge from the centre.
     half_px = min(half_px, max(cx_px, width_px - cx_px, cy_px, height_px - cy_px))
@@ -133,18 +182,25 @@ class CropTracker:
         self.aspect = aspect
         self._region: CropRegion | None = None
         self._size: tuple[int, int] | None = None
+        self._fallback: tuple[tuple[int, int], CropRegion] | None = None  # (frame size, its full region)
+
+    def _full(self, size: tuple[int, int]) -> CropRegion:
+        """The fallback region for this frame size, made once per size (not once per frame)."""
+        if self._fallback is None or self._fallback[0] != size:
+            self._fallback = (size, full_region(size[0], size[1], self.zone, self.aspect))
+        return self._fallback[1]
 
     def region(self, height_px: int, width_px: int) -> CropRegion:
         """The crop to use on a frame of this size (a new size restarts from the fallback)."""
         if self._region is None or self._size != (height_px, width_px):
             self._size = (height_px, width_px)
-            self._region = full_region(height_px, width_px, self.zone, self.aspect)
+            self._region = self._full(self._size)
         return self._region
 
     def update(self, keypoints: Keypoints, height_px: int, width_px: int) -> CropRegion:
         """Derive the next frame's crop from this frame's keypoints."""
-        fallback = full_region(height_px, width_px, self.zone, self.aspect)
         self._size = (height_px, width_px)
+        fallback = self._full(self._size)
         self._region = next_region(keypoints, height_px, width_px, fallback, self.aspect) if self.enabled else fallback
         return self._region
 

@@ -22,6 +22,11 @@ if TYPE_CHECKING:
     from station.config import Config
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
+# Streams larger than 720p are decoded on FFmpeg's frame threads, or a Pi could not keep up with
+# inference. Smaller ones decode on the reader's thread alone: a fraction of inference even on a
+# Pi, and no extra threads waking to take cores from the inference threads (~2 points of the
+# pipeline's overhead on a 2-core machine).
+FRAME_THREADS_ABOVE_PX = 1280 * 720
 
 
 class FrameSource(Protocol):
@@ -78,7 +83,7 @@ class VideoSource:
             self._container.close()
             raise SourceError(f"{path}: has no video stream; give a video file such as .mp4 or .mkv")
         self._stream = self._container.streams.video[0]
-        self._stream.thread_type = "AUTO"  # frame threads: decoding keeps up with inference
+        self._stream.thread_type = "AUTO" if self._stream.width * self._stream.height > FRAME_THREADS_ABOVE_PX else "NONE"
         self.fps = float(self._stream.average_rate or 30.0)
         self.frame_count = int(self._stream.frames or 0)  # 0 when the container does not say
         # One scaler for the whole clip: a fresh one per frame (PyAV's to_ndarray) costs more than the conversion.
