@@ -64,6 +64,19 @@ class Zone:
 
     def holds(self, keypoints: Keypoints, min_score: float = MIN_CROP_SCORE) -> bool:
         """Whether the person's hips (else shoulders) are inside the zone; no torso = not held."""
+        if keypoints.dtype != np.float32:
+            return self._holds_numpy(keypoints, min_score)
+        rows: list[list[float]] = keypoints.tolist()  # plain floats: a few times faster on 17 rows
+        threshold = float(np.float32(min_score))  # numpy compares float32 scores at float32 precision
+        for joints in (HIPS, SHOULDERS):
+            sure = [rows[j] for j in joints if rows[j][2] >= threshold]
+            if sure:
+                y, x = (_mean_f32([row[axis] for row in sure]) for axis in (0, 1))
+                return self.x_min <= x <= self.x_max and self.y_min <= y <= self.y_max
+        return False
+
+    def _holds_numpy(self, keypoints: Keypoints, min_score: float) -> bool:
+        """`holds` for keypoints that are not float32 (compared at their own precision)."""
         for joints in (HIPS, SHOULDERS):
             sure = [j for j in joints if keypoints[j, 2] >= min_score]
             if sure:
@@ -71,6 +84,13 @@ class Zone:
                 x = float(np.mean(keypoints[sure, 1]))
                 return self.x_min <= x <= self.x_max and self.y_min <= y <= self.y_max
         return False
+
+
+def _mean_f32(values: list[float]) -> float:
+    """np.mean of one or two float32 values, rounded as numpy rounds it (float32 sum, then halved)."""
+    if len(values) == 1:
+        return values[0]
+    return float((np.float32(values[0]) + np.float32(values[1])) / np.float32(2))
 
 
 def full_region(height_px: int, width_px: int, zone: Zone = Zone(), aspect: float = 1.0) -> CropRegion:

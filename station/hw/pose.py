@@ -22,6 +22,7 @@ class PoseModel:
     def __init__(self, net: MoveNet, crop_tracking: bool = True, zone: Zone = Zone()) -> None:
         self.net = net
         self.zone = zone
+        self._whole_frame = zone.is_whole_frame  # known once: no zone check per frame
         self.tracker = CropTracker(crop_tracking, zone, aspect=net.input_width_px / net.input_height_px)
         self.last_region: CropRegion | None = None
         self.last_resize_ms = 0.0
@@ -45,7 +46,7 @@ class PoseModel:
         raw = self.net.infer(picture)
         t2 = time.perf_counter()
         keypoints = region.to_frame(raw)
-        if self.zone.is_whole_frame or self.zone.holds(keypoints):
+        if self._whole_frame or self.zone.holds(keypoints):
             self.tracker.update(keypoints, height_px, width_px)
         else:
             keypoints[:, 2] = 0.0  # someone off the platform is not the lifter

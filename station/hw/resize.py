@@ -30,10 +30,12 @@ def _sample_indices(start: float, extent: float, out_n: int, size: int) -> tuple
 def _gather(image: npt.NDArray[np.uint8], rows: npt.NDArray[np.intp], cols: npt.NDArray[np.intp]) -> npt.NDArray[np.uint8]:
     """image[rows][:, cols] as a (rows, cols, C) array, sampled byte by byte along each row."""
     channels = image.shape[2] if image.ndim == 3 else 1
-    byte_cols = (cols[:, None] * channels + np.arange(channels)).ravel()
-    # (height, width * C): a view, even of a decoder's frame with padded lines.
-    picked = image.reshape(image.shape[0], -1)[rows]
-    return picked[:, byte_cols].reshape((rows.size, cols.size) + image.shape[2:])
+    first_byte = int(cols[0]) * channels
+    byte_cols = (cols[:, None] * channels + (np.arange(channels) - first_byte)).ravel()
+    # (height, width * C) is a view, even of a decoder's frame with padded lines; only the bytes
+    # between the first and last sampled column are copied out of the kept rows.
+    span = image.reshape(image.shape[0], -1)[:, first_byte : int(cols[-1]) * channels + channels]
+    return span[rows][:, byte_cols].reshape((rows.size, cols.size) + image.shape[2:])
 
 
 def crop_and_resize(
