@@ -21,7 +21,13 @@ def _sample_indices(start: float, extent: float, out_n: int, size: int) -> tuple
     """Source indices of out_n samples across [start, start+extent) (normalised), and the valid span."""
     step = extent * size / out_n
     centres = _HALF_STEPS[:out_n] if out_n <= _HALF_STEPS.size else np.arange(out_n, dtype=np.float64) + 0.5
-    idx = np.floor(start * size + centres * step).astype(np.intp)
+    positions = start * size + centres * step
+    if positions[0] >= 0:  # all inside or past the far edge: truncation is the floor, one pass fewer
+        idx = positions.astype(np.intp)
+        if idx[-1] < size:  # the usual case, a crop inside the frame: nothing to cut
+            return idx, 0, out_n
+    else:
+        idx = np.floor(positions).astype(np.intp)
     # Indices rise monotonically, so the ones inside the frame form one contiguous span.
     lo, hi = int(np.searchsorted(idx, 0)), int(np.searchsorted(idx, size))
     return idx[lo:hi], lo, hi
