@@ -131,9 +131,15 @@ class StatusHub:
                 self._set["reps"] = event.reps
                 self._set["discarded"] = event.discarded
                 self._finished_sets.append(_copy_set(self._set))
+                self._drop_before(_local_midnight(now))
             if not isinstance(event, PhaseChanged):
                 self._sets_asked += 1
             self._changed()
+
+    def _drop_before(self, midnight: float) -> None:
+        """Forget finished sets from before today: the page lists today's only, and a station
+        running for months must not keep every set it ever saw in memory."""
+        self._finished_sets = [s for s in self._finished_sets if (s.get("t_start") or 0) >= midnight]
 
     def _count_rep(self, event: RepCompleted, now: float) -> None:
         rep = event.rep

@@ -138,6 +138,20 @@ def test_only_todays_finished_sets_are_listed() -> None:
     assert [s["n"] for s in hub.sets_today()] == [2]
 
 
+def test_finished_sets_of_past_days_are_forgotten() -> None:
+    """A station left running for days keeps only today's finished sets in memory."""
+    wall = FakeClock(time.mktime((2024, 6, 12, 12, 0, 0, 0, 0, -1)))  # local noon: "today" is far from midnight
+    hub = StatusHub(wall_clock=wall)
+    for day in range(3):
+        for n in (1, 2):
+            hub.handle(SetStarted(t_s=0.0, set_n=10 * day + n))
+            hub.handle(rep_event(1, 10 * day + n, (True, True, True)))
+            hub.handle(SetEnded(t_s=30.0, set_n=10 * day + n, reps=1, t_start_s=0.0))
+        assert [s["n"] for s in hub.sets_today()] == [10 * day + 1, 10 * day + 2]
+        assert len(hub._finished_sets) == 2  # yesterday's are gone, not just hidden
+        wall.t += 86400.0
+
+
 def test_seeded_from_a_real_history_database(tmp_path: Path) -> None:
     history = History(tmp_path, StoreSettings())
     history.handle(SetStarted(t_s=1.0, set_n=1))
