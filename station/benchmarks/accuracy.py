@@ -20,6 +20,8 @@ MATCH_S = 1.5  # a detected rep matches a true one whose bottom lies this close
 SET_MARGIN_S = 5.0  # a detected rep belongs to the true set whose span it falls in, give or take this
 SIDE_ON_DEG = 5.0  # --by-view: recordings turned less than this from side-on are "side-on", the other gradable ones "oblique"
 VIEWS = ("side-on (yaw < 5 deg)", "oblique (yaw 5-45 deg)")
+# --by-quality: the simulator's MoveNet noise level (0 clean clip .. 1 dark, small or busy clip), in thirds
+QUALITIES = ("clean clip (noise < 0.33)", "typical clip (noise 0.33-0.67)", "poor clip (noise >= 0.67)")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,6 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=BENCH_SEED, help=f"first seed (default {BENCH_SEED})")
     parser.add_argument("--verbose", action="store_true", help="print every recording that is not counted exactly")
     parser.add_argument("--by-view", action="store_true", help="also print the key table for side-on and oblique recordings apart")
+    parser.add_argument("--by-quality", action="store_true", help="also print the key table for clean, typical and poor clips apart")
 
 
 @dataclass
@@ -123,6 +126,10 @@ def _view(yaw_deg: float) -> str:
     return VIEWS[0] if abs(yaw_deg) < SIDE_ON_DEG else VIEWS[1]
 
 
+def _quality(noise: float) -> str:
+    return QUALITIES[min(int(noise * 3.0), 2)]
+
+
 def _pct(num: int, den: int) -> str:
     return f"{100.0 * num / den:.1f} %" if den else "n/a"
 
@@ -138,6 +145,7 @@ def run(args: argparse.Namespace) -> int:
 
     tally = Tally()
     by_view: dict[str, Tally] = {view: Tally() for view in VIEWS}
+    by_quality: dict[str, Tally] = {quality: Tally() for quality in QUALITIES}
     started = time.perf_counter()
     frames = 0
     for i in range(args.sets):
@@ -149,13 +157,14 @@ def run(args: argparse.Namespace) -> int:
         tally.add(result, truth, f"seed {seed} {scenario.name} {scenario.lift}")
         if scenario.gradable:
             by_view[_view(scenario.yaw_deg)].add(result, truth)
+            by_quality[_quality(scenario.noise)].add(result, truth)
     elapsed = time.perf_counter() - started
     print(f"{args.sets} simulated recordings (seeds {args.seed}..{args.seed + args.sets - 1}), "
           f"{frames} frames, detector {IMPLEMENTATION}, {elapsed:.1f} s")  # fmt: skip
     print(tally.report())
-    if args.by_view:
-        for view, part in by_view.items():
-            print(f"\n{view}:\n" + "\n".join(part.key_table()))
+    for wanted, parts in ((args.by_view, by_view), (args.by_quality, by_quality)):
+        for name, part in parts.items() if wanted else ():
+            print(f"\n{name}:\n" + "\n".join(part.key_table()))
     if args.verbose and tally.misses:
         print("\nnot counted exactly:\n  " + "\n  ".join(tally.misses))
     return 0
