@@ -339,7 +339,8 @@ class StatusHub:
         if self._sets_source is not None and self._sets_read >= 0:
             return [_copy_set(s) for s in self._sets_cache]
         midnight = _local_midnight(self._wall_clock())
-        today = [_copy_set(s) for s in self._finished_sets if (s.get("t_start") or 0) >= midnight]
+        self._drop_before(midnight)
+        today = [_copy_set(s) for s in self._finished_sets]
         if self._set["active"]:
             today.append(_copy_set(self._set))
         for day_n, listed in enumerate(today, start=1):
