@@ -36,6 +36,8 @@ void hinge_init(Kernel *c, double width_px, double height_px) {
     c->ok = c->held = 0;
     c->hip_x = c->ankle_x = 0.0;
     c->feet_x = c->pelvis_x = 0.0;
+    c->rest_x = c->rest_y = c->rest_feet_x = 0.0;
+    c->rest_n = 0;
     c->feet_seen = 0;
     c->phase = PH_ABSENT;
     c->t_present = -1e300;
@@ -199,6 +201,38 @@ static void update_feet(Kernel *c, const double *v, double dt) {
     c->feet_seen = 1;
 }
 
+/* The ankle for the knee angle and the hips' travel (px): at the bar (top through ascent) the
+ * mean of its track since it settled there (a moving mean over ankle_rest_s once longer), as the
+ * feet stay put; the track itself elsewhere. A step starts the mean again: the feet moving
+ * stance_change_L, or the track lying walk_L from the mean. */
+static void planted_ankle(Kernel *c, double t, double dt, double *ax, double *ay) {
+    const Tracks *tr = &c->tr;
+    *ax = tr->x[ANKLE];
+    *ay = tr->y[ANKLE];
+    if (c->phase == PH_ABSENT || c->leg_px <= 0.0) {
+        c->rest_n = 0;
+        return;
+    }
+    if (tr->tracked[ANKLE] && tr->t_seen[ANKLE] == t) {
+        int stepped = fabs(c->feet_x - c->rest_feet_x) > P(c, stance_change_L) * c->leg_px;
+        if (c->rest_n == 0 || stepped || py_hypot(*ax - c->rest_x, *ay - c->rest_y) > P(c, walk_L) * c->leg_px) {
+            c->rest_x = *ax;
+            c->rest_y = *ay;
+            c->rest_n = 1;
+            c->rest_feet_x = c->feet_x;
+        } else {
+            c->rest_n += 1;
+            double a = py_max(1.0 / (double)c->rest_n, 1.0 - decay(c, dt, P(c, ankle_rest_s)));
+            c->rest_x += a * (*ax - c->rest_x);
+            c->rest_y += a * (*ay - c->rest_y);
+        }
+    }
+    if (c->rest_n) {
+        *ax = c->rest_x;
+        *ay = c->rest_y;
+    }
+}
+
 static void quantities(Kernel *c, const double *v, double t, double dt) {
     const Tracks *tr = &c->tr;
     const double hold = P(c, hold_s);
@@ -208,7 +242,8 @@ static void quantities(Kernel *c, const double *v, double t, double dt) {
     int ankle_fresh = tr->tracked[ANKLE] && t - tr->t_seen[ANKLE] <= P(c, hold_ankle_s);
     int sh_now = tr->t_seen[SHOULDER] == t, hip_now = tr->t_seen[HIP] == t, knee_now = tr->t_seen[KNEE] == t;
     double sx = tr->x[SHOULDER], sy = tr->y[SHOULDER], hx = tr->x[HIP], hy = tr->y[HIP];
-    double kx = tr->x[KNEE], ky = tr->y[KNEE], ax = tr->x[ANKLE], ay = tr->y[ANKLE];
+    double kx = tr->x[KNEE], ky = tr->y[KNEE], ax, ay;
+    planted_ankle(c, t, dt, &ax, &ay);
     int ok = 0, held = 0;
     c->hip_x = hx;
     c->ankle_x = ax;

@@ -32,7 +32,7 @@ enum { NOSE = 0, L_EAR = 3, R_EAR = 4 };
  * station.hinge._layout.PARAM_NAMES when the module loads (grading-only settings are skipped). */
 #define KERNEL_PARAMS(X)                                                                           \
     X(min_score) X(side_window_s) X(facing_window_s) X(joint_gate_L) X(max_speed_L_s)              \
-    X(reacquire_s) X(hold_s) X(hold_ankle_s) X(absent_s) X(euro_min_cutoff_hz) X(euro_beta)        \
+    X(reacquire_s) X(hold_s) X(hold_ankle_s) X(ankle_rest_s) X(stance_change_L) X(absent_s) X(euro_min_cutoff_hz) X(euro_beta)        \
     X(euro_d_cutoff_hz) X(oblique_view_ratio) X(side_switch_ratio) X(leg_calib_s)                  \
     X(side_view_max) X(top_deg) X(top_knee_deg) X(hinge_deg) X(bottom_min_deg)                     \
     X(ascent_drop_deg) X(knee_bend_deg) X(bottom_still_s) X(onset_margin_deg) X(top_base_s)        \
@@ -68,6 +68,9 @@ typedef struct {
     int ok, held;
     double hip_x, ankle_x, feet_x, pelvis_x;
     int feet_seen;
+    double rest_x, rest_y; /* at the bar: the planted ankle, the mean of its track (px) ... */
+    long long rest_n;      /* ... over this many observations since it settled there (0: none) ... */
+    double rest_feet_x;    /* ... and where the feet were then (feet_x) */
     int phase;
     double t_present, t_upright, top_base_deg, t_onset, knee_onset_deg, ankle_x_onset;
     double max_trunk_deg, t_max_trunk, ref_trunk_deg, ref_knee_deg, t_progress, t_bottom;

@@ -55,6 +55,7 @@ POSITIVE: dict[str, str] = {
     "side_window_s": "the time constant of the near-side vote, in seconds",
     "facing_window_s": "the time constant of the facing vote, in seconds",
     "leg_calib_s": "the time constant of the leg-length calibration, in seconds",
+    "ankle_rest_s": "the time constant of the planted ankle, in seconds",
     "feet_smooth_s": "the time constant of the feet position, in seconds",
     "top_base_s": "the time constant of the lockout angle, in seconds",
     "oblique_view_ratio": "a view ratio the kernel divides by",

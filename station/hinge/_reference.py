@@ -106,6 +106,7 @@ class Core:
         "side_l", "side_r", "near_left", "facing_acc", "facing",
         "leg_px", "torso_px", "view_ratio",
         "trunk_deg", "knee_deg", "travel_L", "ok", "held", "hip_x", "ankle_x", "feet_x", "pelvis_x", "feet_seen",
+        "rest_x", "rest_y", "rest_n", "rest_feet_x",
         "phase", "t_present", "t_upright",
         "top_base_deg", "t_onset", "knee_onset_deg", "ankle_x_onset",
         "max_trunk_deg", "t_max_trunk", "ref_trunk_deg", "ref_knee_deg", "t_progress", "t_bottom",
@@ -138,6 +139,9 @@ class Core:
         self.hip_x = self.ankle_x = 0.0
         self.feet_x = self.pelvis_x = 0.0  # smoothed mean x of both ankles / both hips (label-free), px
         self.feet_seen = 0
+        self.rest_x = self.rest_y = 0.0  # at the bar: the planted ankle, the mean of its track (px) ...
+        self.rest_n = 0  # ... over this many observations since it settled there (0: none) ...
+        self.rest_feet_x = 0.0  # ... and where the feet were then (feet_x)
         self.phase = PH_ABSENT
         self.t_present = -1e300
         self.t_upright = -1.0
@@ -267,7 +271,8 @@ class Core:
         # Seen in this very frame (the trace, for grading) vs within hold_s (the phases).
         sh_now, hip_now, knee_now = tr.t_seen[SHOULDER] == t, tr.t_seen[HIP] == t, tr.t_seen[KNEE] == t
         sx, sy, hx, hy = tr.x[SHOULDER], tr.y[SHOULDER], tr.x[HIP], tr.y[HIP]
-        kx, ky, ax, ay = tr.x[KNEE], tr.y[KNEE], tr.x[ANKLE], tr.y[ANKLE]
+        kx, ky = tr.x[KNEE], tr.y[KNEE]
+        ax, ay = self._planted_ankle(t, dt)
         ok = held = 0
         self.hip_x, self.ankle_x = hx, ax
         torso_px = 0.0
@@ -313,6 +318,28 @@ class Core:
             held |= OK_SIDE
         self.ok = ok
         self.held = held
+
+    def _planted_ankle(self, t: float, dt: float) -> tuple[float, float]:
+        """The ankle for the knee angle and the hips' travel (px): at the bar (top through ascent)
+        the feet stay put, so the mean of the ankle's track since it settled there (a moving mean
+        over ankle_rest_s once longer) rather than the frame's jittery point; the track itself
+        elsewhere. A step starts the mean again: the feet moving stance_change_L, or the track
+        lying walk_L from the mean."""
+        tr = self.tracks
+        ax, ay = tr.x[ANKLE], tr.y[ANKLE]
+        if self.phase == PH_ABSENT or self.leg_px <= 0.0:
+            self.rest_n = 0
+            return ax, ay
+        if tr.tracked[ANKLE] and tr.t_seen[ANKLE] == t:
+            stepped = abs(self.feet_x - self.rest_feet_x) > self.s.stance_change_L * self.leg_px
+            if self.rest_n == 0 or stepped or math.hypot(ax - self.rest_x, ay - self.rest_y) > self.s.walk_L * self.leg_px:
+                self.rest_x, self.rest_y, self.rest_n, self.rest_feet_x = ax, ay, 1, self.feet_x
+            else:
+                self.rest_n += 1
+                a = max(1.0 / self.rest_n, 1.0 - math.exp(-dt / self.s.ankle_rest_s))
+                self.rest_x += a * (ax - self.rest_x)
+                self.rest_y += a * (ay - self.rest_y)
+        return (self.rest_x, self.rest_y) if self.rest_n else (ax, ay)
 
     def _scale(self) -> float:
         """L in pixels; before the legs were measured, 1.6 torsos (legs ~0.9 m, torso ~0.55 m) or a guess."""

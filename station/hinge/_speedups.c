@@ -529,6 +529,7 @@ static PyMemberDef core_members[] = {
     MEMBER(M_DOUBLE, trunk_deg) MEMBER(M_DOUBLE, knee_deg) MEMBER(M_DOUBLE, travel_L)
     MEMBER(M_INT, ok) MEMBER(M_INT, held) MEMBER(M_DOUBLE, hip_x) MEMBER(M_DOUBLE, ankle_x)
     MEMBER(M_DOUBLE, feet_x) MEMBER(M_DOUBLE, pelvis_x) MEMBER(M_INT, feet_seen)
+    MEMBER(M_DOUBLE, rest_x) MEMBER(M_DOUBLE, rest_y) MEMBER(M_LONGLONG, rest_n) MEMBER(M_DOUBLE, rest_feet_x)
     MEMBER(M_INT, phase) MEMBER(M_DOUBLE, t_present) MEMBER(M_DOUBLE, t_upright)
     MEMBER(M_DOUBLE, top_base_deg) MEMBER(M_DOUBLE, t_onset) MEMBER(M_DOUBLE, knee_onset_deg)
     MEMBER(M_DOUBLE, ankle_x_onset) MEMBER(M_DOUBLE, max_trunk_deg) MEMBER(M_DOUBLE, t_max_trunk)

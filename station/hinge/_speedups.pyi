@@ -49,6 +49,10 @@ class Core:
     feet_x: float
     pelvis_x: float
     feet_seen: int
+    rest_x: float
+    rest_y: float
+    rest_n: int
+    rest_feet_x: float
     phase: int
     t_present: float
     t_upright: float

@@ -23,6 +23,8 @@ class HingeSettings:
     reacquire_s: float = 0.35  # a jump that persists this long is real (camera cut, lifter moved): restart tracking there; longer than any single-frame glitch at 8 fps
     hold_s: float = 0.5  # a joint unseen this long no longer counts as measured (its quantities turn invalid); ~4 frames at 8 fps
     hold_ankle_s: float = 2.0  # ankles stay planted through a lift and plates hide the shins, so a last-seen ankle stays usable longer
+    ankle_rest_s: float = 2.0  # at the bar the feet stay planted: the ankle in the knee angle and the hips' travel is the mean of its track since it settled, a moving mean over ~2 s once longer. MoveNet's ankle wanders by 1-2% of L from frame to frame (the plates hide the shins) while the joint stays put; 2 s still follows a shift too small to count as a step
+    stance_change_L: float = 0.1  # ... and starts again once the feet (both ankles' mean) move this far, or the ankle's track lies walk_L from the mean: a stance adjustment or a step (~0.1 L and more), while that mean wobbles by ~0.02 L
     absent_s: float = 2.0  # no shoulder or hip seen for this long = nobody there (phase absent); bridges dropouts of a whole second on dark clips
     euro_min_cutoff_hz: float = 1.2  # One Euro filter at rest: removes pixel jitter, keeps the ~0.3-1 Hz motion of a rep (lag ~0.13 s)
     euro_beta: float = 1.5  # cutoff rises by this many Hz per L/s of joint speed, so fast pulls are not smeared
