@@ -225,22 +225,25 @@ held = collections.deque(maxlen=3)  # a few frames in flight, as replay holds th
 frames = iter(source)
 for _ in range(10):
     held.append(next(frames))
-before = resource.getrusage(resource.RUSAGE_THREAD).ru_minflt
-for frame in frames:
+faults = []
+while True:
+    before = resource.getrusage(resource.RUSAGE_THREAD).ru_minflt
+    frame = next(frames, None)
+    if frame is None:
+        break
     held.append(frame)
-print((resource.getrusage(resource.RUSAGE_THREAD).ru_minflt - before) / 30)
+    faults.append(resource.getrusage(resource.RUSAGE_THREAD).ru_minflt - before)
+faults.sort()
+print(faults[len(faults) // 2])  # the median frame: a one-off growth of the heap is no frame's steady cost
 """
 
 
 def test_decoding_reuses_freed_frame_memory_instead_of_faulting_it_in_again(tmp_path: Path) -> None:
     path = tmp_path / "colours.mp4"  # small packets: the frames are what is allocated
     write_video(path, colour_frames(40, 360, 640), fps=30)
-    # The best of three fresh interpreters: the kernel may reclaim pages under a busy machine's
-    # memory pressure (a CI run once counted 11 faults a frame), which says nothing of the allocator.
-    runs = [subprocess.run([sys.executable, "-c", FAULTS_PER_FRAME, str(path)], capture_output=True, text=True, check=True) for _ in range(3)]
-    faults = [float(done.stdout) for done in runs]
+    done = subprocess.run([sys.executable, "-c", FAULTS_PER_FRAME, str(path)], capture_output=True, text=True, check=True)
     # Each 640x360 RGB frame is 169 pages; with glibc's default thresholds ~60 faults a frame.
-    assert min(faults) < 2, faults
+    assert float(done.stdout) < 2, done.stdout
 
 
 def test_small_videos_decode_on_the_reading_thread_large_ones_on_frame_threads(tmp_path: Path) -> None:
