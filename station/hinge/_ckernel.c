@@ -19,6 +19,7 @@ void hinge_init(Kernel *c, double width_px, double height_px) {
     tr->near_left = 1;
     tr->frame_jump = 0;
     tr->oblique = 0;
+    tr->in_rep = 0;
     tr->n_reinit = 0;
     tr->lock_x = tr->lock_r = 0.0;
     tr->plant_x = tr->plant_r = 0.0;
@@ -515,6 +516,7 @@ int hinge_step(Kernel *c, const double *v, double t) {
     int in_rep = PH_HINGE <= c->phase && c->phase <= PH_ASCENT;
     c->tr.plant_x = in_rep ? c->ankle_x_onset : c->pend_ankle_x;
     c->tr.plant_r = c->feet_seen && (in_rep || locked) ? P(c, walk_L) * scale_of(c) : 0.0;
+    c->tr.in_rep = in_rep;
     hinge_fuse_and_filter(c, v, t, c->near_left, scale_of(c));
     if (c->tr.n_reinit >= 2) c->leg_px = c->torso_px = 0.0;
     quantities(c, v, t, dt);

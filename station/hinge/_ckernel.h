@@ -51,6 +51,7 @@ typedef struct {
     double rej_x[N_JOINTS], rej_y[N_JOINTS], t_rej[N_JOINTS], t_far[N_JOINTS];
     int near_left, frame_jump;
     int oblique; /* the view is turned from side-on: the far labels are the other limbs */
+    int in_rep;  /* a rep is under way: the lifter cannot turn round, so the near side is right */
     long long n_reinit;
     double lock_x, lock_r; /* during a set: the lifter's spot (feet x, px) and how far from it a track may restart */
     double plant_x, plant_r; /* during a rep or a set: where the feet are planted (px) and how far from it an ankle may be seen */

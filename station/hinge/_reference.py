@@ -198,6 +198,7 @@ class Core:
         in_rep = PH_HINGE <= self.phase <= PH_ASCENT
         tr.plant_x = self.ankle_x_onset if in_rep else self.pend_ankle_x
         tr.plant_r = self.s.walk_L * self._scale() if self.feet_seen and (in_rep or locked) else 0.0
+        tr.in_rep = int(in_rep)
         tr.oblique = int(self.view_ratio > self.s.oblique_view_ratio)  # far labels are the other limbs
         fuse_and_filter(tr, v, t, self.width_px, self.height_px, self.near_left, self._scale(), self.s)
         if tr.n_reinit >= 2:

@@ -489,7 +489,7 @@ static PyObject *core_get_tracks(PyObject *op, void *closure) {
         || put(d, "t_rej", list_d(tr->t_rej, N_JOINTS)) < 0 || put(d, "t_far", list_d(tr->t_far, N_JOINTS)) < 0
         || put(d, "near_left", PyBool_FromLong(tr->near_left)) < 0
         || put(d, "frame_jump", PyLong_FromLong(tr->frame_jump)) < 0
-        || put(d, "oblique", PyLong_FromLong(tr->oblique)) < 0
+        || put(d, "oblique", PyLong_FromLong(tr->oblique)) < 0 || put(d, "in_rep", PyLong_FromLong(tr->in_rep)) < 0
         || put(d, "lock_x", PyFloat_FromDouble(tr->lock_x)) < 0 || put(d, "lock_r", PyFloat_FromDouble(tr->lock_r)) < 0
         || put(d, "plant_x", PyFloat_FromDouble(tr->plant_x)) < 0 || put(d, "plant_r", PyFloat_FromDouble(tr->plant_r)) < 0
         || put(d, "off_plant", PyLong_FromLong(tr->off_plant)) < 0
