@@ -146,13 +146,13 @@ void hinge_fuse_and_filter(Kernel *c, const double *v, double t, int near_left, 
         double base = P(c, joint_gate_L) * scale_px; /* the gate without the speed allowance */
         /* The label on track; if both are, the clearly closer one, else the better scored. Alone,
          * in a view turned from side-on, the far label counts only where it lies on the track, and
-         * so too during a rep in such a view, whatever the scores. */
+         * so too, whatever the scores, once the near side is settled (no turn round lately). */
         const double same = SAME_SIDE_L * scale_px;
         int n_in = n_ok && hypot_le(nx - px, ny - py, gate);
         int f_in = f_ok && hypot_le(fx - px, fy - py, gate);
         double f_dist = f_in && tr->oblique ? py_hypot(fx - px, fy - py) : 0.0;
         if (f_in && !n_ok && tr->oblique && f_dist > same) continue; /* only the other side's point */
-        int other_limb = tr->oblique && tr->in_rep && f_dist > same; /* during a rep: the other leg */
+        int other_limb = tr->oblique && tr->near_settled && f_dist > same; /* the other leg */
         if (n_in && (!f_in || other_limb || near_wins(nx - px, ny - py, fx - px, fy - py, same, ns >= fs))) {
             cand_x[j] = nx;
             cand_y[j] = ny;

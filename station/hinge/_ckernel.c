@@ -19,7 +19,7 @@ void hinge_init(Kernel *c, double width_px, double height_px) {
     tr->near_left = 1;
     tr->frame_jump = 0;
     tr->oblique = 0;
-    tr->in_rep = 0;
+    tr->near_settled = 0;
     tr->n_reinit = 0;
     tr->lock_x = tr->lock_r = 0.0;
     tr->plant_x = tr->plant_r = 0.0;
@@ -33,6 +33,7 @@ void hinge_init(Kernel *c, double width_px, double height_px) {
     c->facing_acc = 0.0;
     c->facing = 1;
     c->leg_px = c->torso_px = c->view_ratio = 0.0;
+    c->t_front = -1e300;
     c->trunk_deg = c->knee_deg = c->travel_L = 0.0;
     c->ok = c->held = 0;
     c->hip_x = c->ankle_x = 0.0;
@@ -177,6 +178,7 @@ static void update_view(Kernel *c, const double *v) {
         }
     }
     double a = 1.0 - c->side_decay; /* the same exp(-dt / side_window_s) as the side vote's */
+    if (spread / (2.0 * c->torso_px) > P(c, side_view_max)) c->t_front = c->t_prev; /* front-on: maybe turning round */
     c->view_ratio += a * (spread / (2.0 * c->torso_px) - c->view_ratio);
 }
 
@@ -505,6 +507,7 @@ static int phases(Kernel *c, double t, double dt) {
  * bits, or -1 where the reference raises (c->err says which exception). */
 int hinge_step(Kernel *c, const double *v, double t) {
     if (t <= c->t_prev) return 0;
+    if (c->t_prev <= -1e299) c->t_front = t; /* the sides are not known yet */
     double dt = c->t_prev > -1e299 ? t - c->t_prev : 0.0;
     c->t_prev = t;
     c->err = ERR_NONE;
@@ -516,7 +519,7 @@ int hinge_step(Kernel *c, const double *v, double t) {
     int in_rep = PH_HINGE <= c->phase && c->phase <= PH_ASCENT;
     c->tr.plant_x = in_rep ? c->ankle_x_onset : c->pend_ankle_x;
     c->tr.plant_r = c->feet_seen && (in_rep || locked) ? P(c, walk_L) * scale_of(c) : 0.0;
-    c->tr.in_rep = in_rep;
+    c->tr.near_settled = in_rep || t - c->t_front > P(c, turn_settle_s);
     hinge_fuse_and_filter(c, v, t, c->near_left, scale_of(c));
     if (c->tr.n_reinit >= 2) c->leg_px = c->torso_px = 0.0;
     quantities(c, v, t, dt);

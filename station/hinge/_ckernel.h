@@ -34,7 +34,7 @@ enum { NOSE = 0, L_EAR = 3, R_EAR = 4 };
     X(min_score) X(side_window_s) X(facing_window_s) X(joint_gate_L) X(max_speed_L_s)              \
     X(reacquire_s) X(hold_s) X(hold_ankle_s) X(ankle_rest_s) X(stance_change_L) X(absent_s)        \
     X(euro_min_cutoff_hz) X(euro_beta) X(euro_d_cutoff_hz) X(oblique_view_ratio)                   \
-    X(side_switch_ratio) X(leg_calib_s)                                                            \
+    X(side_switch_ratio) X(turn_settle_s) X(leg_calib_s)                                                            \
     X(side_view_max) X(top_deg) X(top_knee_deg) X(hinge_deg) X(bottom_min_deg)                     \
     X(ascent_drop_deg) X(knee_bend_deg) X(bottom_still_s) X(onset_margin_deg) X(top_base_s)        \
     X(min_descent_s) X(min_ascent_s) X(min_rep_s) X(top_enter_s) X(confirm_s) X(first_confirm_s)  \
@@ -51,7 +51,7 @@ typedef struct {
     double rej_x[N_JOINTS], rej_y[N_JOINTS], t_rej[N_JOINTS], t_far[N_JOINTS];
     int near_left, frame_jump;
     int oblique; /* the view is turned from side-on: the far labels are the other limbs */
-    int in_rep;  /* a rep is under way: the lifter cannot turn round, so the near side is right */
+    int near_settled; /* the near side cannot have changed lately: a far label off its track is the other limb */
     long long n_reinit;
     double lock_x, lock_r; /* during a set: the lifter's spot (feet x, px) and how far from it a track may restart */
     double plant_x, plant_r; /* during a rep or a set: where the feet are planted (px) and how far from it an ankle may be seen */
@@ -67,6 +67,7 @@ typedef struct {
     double facing_acc;
     int facing;
     double leg_px, torso_px, view_ratio, trunk_deg, knee_deg, travel_L;
+    double t_front; /* when the lifter was last seen front-on (or the first frame) */
     int ok, held;
     double hip_x, ankle_x, feet_x, pelvis_x;
     int feet_seen;

@@ -37,7 +37,7 @@ class JointTracks:
     __slots__ = (
         "x", "y", "vx", "vy", "t_seen", "tracked", "rej_x", "rej_y", "t_rej", "n_reinit",
         "cand_x", "cand_y", "status", "near_left", "t_far", "restart", "frame_jump", "lock_x", "lock_r",
-        "oblique", "in_rep", "plant_x", "plant_r", "off_plant", "t_off",
+        "oblique", "near_settled", "plant_x", "plant_r", "off_plant", "t_off",
     )  # fmt: skip
 
     def __init__(self) -> None:
@@ -55,7 +55,7 @@ class JointTracks:
         self.lock_x = 0.0  # during a set: the lifter's spot (feet x, px) ...
         self.lock_r = 0.0  # ... and how far from it a track may restart (0: anywhere)
         self.oblique = 0  # the view is turned from side-on: the far labels are the other limbs
-        self.in_rep = 0  # a rep is under way: the lifter cannot turn round, so the near side is right
+        self.near_settled = 0  # the near side cannot have changed lately (no turn round): a far label off its track is the other limb
         self.plant_x = 0.0  # during a rep or a set: where the lifter's feet are planted (x, px) ...
         self.plant_r = 0.0  # ... and how far from it an ankle may be seen (0: no check)
         self.off_plant = 0  # the last frame's ankles were seen, all away from the planted feet
@@ -133,7 +133,7 @@ def fuse_and_filter(
         # The label on track; if both are, the clearly closer one (turned from side-on the other
         # is the other limb; a swap puts the far label on track), else the better scored. Alone,
         # in such a turned view, the far label counts only where it lies on the track: mixing
-        # sides bends every angle. So too during a rep in such a view, whatever the scores: the
+        # sides bends every angle. So too, whatever the scores, once the near side is settled: the
         # near leg's knee, its score lowered behind the plates, is not swapped for the other's.
         n_dist = math.hypot(nx - px, ny - py)
         f_dist = math.hypot(fx - px, fy - py)
@@ -141,7 +141,7 @@ def fuse_and_filter(
         f_in = f_ok and f_dist <= gate
         if f_in and not n_ok and tr.oblique and f_dist > same:
             continue  # only the other side's point: no observation of this joint in this frame
-        other_limb = tr.oblique and tr.in_rep and f_dist > same
+        other_limb = tr.oblique and tr.near_settled and f_dist > same
         if n_in and (not f_in or other_limb or n_dist + same < f_dist or (ns >= fs and n_dist <= f_dist + same)):
             cand_x[j], cand_y[j] = nx, ny
             status[j] = 1 if n_dist <= base else 3

@@ -104,7 +104,7 @@ class Core:
     __slots__ = (
         "s", "tracks", "width_px", "height_px", "t_prev",
         "side_l", "side_r", "near_left", "facing_acc", "facing",
-        "leg_px", "torso_px", "view_ratio",
+        "leg_px", "torso_px", "view_ratio", "t_front",
         "trunk_deg", "knee_deg", "travel_L", "ok", "held", "hip_x", "ankle_x", "feet_x", "pelvis_x", "feet_seen",
         "rest_x", "rest_y", "rest_n", "rest_feet_x",
         "phase", "t_present", "t_upright",
@@ -133,6 +133,7 @@ class Core:
         self.leg_px = 0.0  # L, calibrated on standing frames; 0 = unknown
         self.torso_px = 0.0  # standing shoulder-hip length; 0 = unknown
         self.view_ratio = 0.0  # left-right spread of shoulders and hips / torso (0 side-on)
+        self.t_front = -1e300  # when the lifter was last seen front-on (or the first frame)
         self.trunk_deg = self.knee_deg = self.travel_L = 0.0
         self.ok = 0  # OK_* bits of the quantities measured in this frame (the trace, for grading)
         self.held = 0  # OK_* bits of the quantities measured within hold_s (the phases)
@@ -188,6 +189,8 @@ class Core:
         """The kernel's step over the frame's 51 values."""
         if t <= self.t_prev:
             return 0  # time must move forward (update skips such frames before they get here)
+        if self.t_prev <= -1e299:
+            self.t_front = t  # the sides are not known yet
         dt = t - self.t_prev if self.t_prev > -1e299 else 0.0
         self.t_prev = t
         self._vote_side(v, dt)
@@ -198,7 +201,7 @@ class Core:
         in_rep = PH_HINGE <= self.phase <= PH_ASCENT
         tr.plant_x = self.ankle_x_onset if in_rep else self.pend_ankle_x
         tr.plant_r = self.s.walk_L * self._scale() if self.feet_seen and (in_rep or locked) else 0.0
-        tr.in_rep = int(in_rep)
+        tr.near_settled = int(in_rep or t - self.t_front > self.s.turn_settle_s)
         tr.oblique = int(self.view_ratio > self.s.oblique_view_ratio)  # far labels are the other limbs
         fuse_and_filter(tr, v, t, self.width_px, self.height_px, self.near_left, self._scale(), self.s)
         if tr.n_reinit >= 2:
@@ -401,6 +404,8 @@ class Core:
                 if d == d:
                     spread += d
         a = 1.0 - math.exp(-dt / self.s.side_window_s)
+        if spread / (2.0 * self.torso_px) > self.s.side_view_max:
+            self.t_front = self.t_prev  # front-on: maybe turning round
         self.view_ratio += a * (spread / (2.0 * self.torso_px) - self.view_ratio)
 
     # ---------------------------------------------------------------- phases, reps, sets

@@ -489,7 +489,7 @@ static PyObject *core_get_tracks(PyObject *op, void *closure) {
         || put(d, "t_rej", list_d(tr->t_rej, N_JOINTS)) < 0 || put(d, "t_far", list_d(tr->t_far, N_JOINTS)) < 0
         || put(d, "near_left", PyBool_FromLong(tr->near_left)) < 0
         || put(d, "frame_jump", PyLong_FromLong(tr->frame_jump)) < 0
-        || put(d, "oblique", PyLong_FromLong(tr->oblique)) < 0 || put(d, "in_rep", PyLong_FromLong(tr->in_rep)) < 0
+        || put(d, "oblique", PyLong_FromLong(tr->oblique)) < 0 || put(d, "near_settled", PyLong_FromLong(tr->near_settled)) < 0
         || put(d, "lock_x", PyFloat_FromDouble(tr->lock_x)) < 0 || put(d, "lock_r", PyFloat_FromDouble(tr->lock_r)) < 0
         || put(d, "plant_x", PyFloat_FromDouble(tr->plant_x)) < 0 || put(d, "plant_r", PyFloat_FromDouble(tr->plant_r)) < 0
         || put(d, "off_plant", PyLong_FromLong(tr->off_plant)) < 0
@@ -525,7 +525,7 @@ static PyGetSetDef core_getset[] = {
 static PyMemberDef core_members[] = {
     MEMBER(M_DOUBLE, width_px) MEMBER(M_DOUBLE, height_px) MEMBER(M_DOUBLE, t_prev)
     MEMBER(M_DOUBLE, side_l) MEMBER(M_DOUBLE, side_r) MEMBER(M_DOUBLE, facing_acc) MEMBER(M_INT, facing)
-    MEMBER(M_DOUBLE, leg_px) MEMBER(M_DOUBLE, torso_px) MEMBER(M_DOUBLE, view_ratio)
+    MEMBER(M_DOUBLE, leg_px) MEMBER(M_DOUBLE, torso_px) MEMBER(M_DOUBLE, view_ratio) MEMBER(M_DOUBLE, t_front)
     MEMBER(M_DOUBLE, trunk_deg) MEMBER(M_DOUBLE, knee_deg) MEMBER(M_DOUBLE, travel_L)
     MEMBER(M_INT, ok) MEMBER(M_INT, held) MEMBER(M_DOUBLE, hip_x) MEMBER(M_DOUBLE, ankle_x)
     MEMBER(M_DOUBLE, feet_x) MEMBER(M_DOUBLE, pelvis_x) MEMBER(M_INT, feet_seen)

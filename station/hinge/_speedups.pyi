@@ -39,6 +39,7 @@ class Core:
     leg_px: float
     torso_px: float
     view_ratio: float
+    t_front: float
     trunk_deg: float
     knee_deg: float
     travel_L: float

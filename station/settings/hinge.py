@@ -30,6 +30,7 @@ class HingeSettings:
     euro_beta: float = 1.5  # cutoff rises by this many Hz per L/s of joint speed, so fast pulls are not smeared
     euro_d_cutoff_hz: float = 1.0  # smoothing of the speed estimate that drives the adaptive cutoff (One Euro paper default)
     oblique_view_ratio: float = 0.2  # from this view ratio (~15° of yaw) the chest's drop, which no yaw foreshortens, supplements the trunk angle, fully from twice it; side-on (~0.1) the noisier drop is left out
+    turn_settle_s: float = 1.0  # turned from side-on, a far label off its track shows the other limb and the near one is kept whatever the scores, once the near side is settled: during a rep (no lifter turns round then), or this long after the lifter was last seen front-on (turning round swaps the near side, and the side vote takes about a second to follow)
     side_switch_ratio: float = 1.25  # the far side takes over as near only when its windowed scores beat the near side's by 25 %: no flapping seen from the front, where both sides score alike
     leg_calib_s: float = 1.0  # leg length L and torso length follow standing frames with this time constant
     side_view_max: float = 0.55  # left-right spread of shoulders and hips / torso length grows as sin(yaw), ~0.7 seen from the front: above 0.55 (~50° of yaw) hip travel is too foreshortened to grade, keys become null
