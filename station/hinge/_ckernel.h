@@ -34,7 +34,7 @@ enum { NOSE = 0, L_EAR = 3, R_EAR = 4 };
     X(min_score) X(side_window_s) X(facing_window_s) X(joint_gate_L) X(max_speed_L_s)              \
     X(reacquire_s) X(hold_s) X(hold_ankle_s) X(ankle_rest_s) X(stance_change_L) X(absent_s)        \
     X(euro_min_cutoff_hz) X(euro_beta) X(euro_d_cutoff_hz) X(oblique_view_ratio)                   \
-    X(side_switch_ratio) X(turn_settle_s) X(leg_calib_s)                                                            \
+    X(side_switch_ratio) X(turn_settle_s) X(leg_calib_s)                                           \
     X(side_view_max) X(top_deg) X(top_knee_deg) X(hinge_deg) X(bottom_min_deg)                     \
     X(ascent_drop_deg) X(knee_bend_deg) X(bottom_still_s) X(onset_margin_deg) X(top_base_s)        \
     X(min_descent_s) X(min_ascent_s) X(min_rep_s) X(top_enter_s) X(confirm_s) X(first_confirm_s)  \
