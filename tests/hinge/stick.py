@@ -7,6 +7,10 @@ import math
 import numpy as np
 import numpy.typing as npt
 
+from station.hinge._kernel import Kernel
+from station.hinge._layout import pack_params
+from station.settings.hinge import HingeSettings
+
 F32 = npt.NDArray[np.float32]
 W_PX, H_PX = 1280, 720
 
@@ -74,3 +78,9 @@ def rdl_knots(reps: int, soft_knee_deg: float = 15.0, t0: float = 1.0, fault: st
         t += 4.5
     knots.append((t + 2.0, 3.0, knee0, 0.02))
     return knots
+
+
+def trace_of(kernel: Kernel, kp: F32, t: npt.NDArray[np.float64], settings: HingeSettings | None = None) -> npt.NDArray[np.float64]:
+    """The kernel's per-frame trace (TRACE_COLUMNS) over stick-figure frames of a W_PX x H_PX view."""
+    core = kernel.Core(pack_params(settings or HingeSettings()), W_PX, H_PX)
+    return kernel.run_batch(core, kp, t)[1]

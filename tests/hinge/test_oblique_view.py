@@ -8,11 +8,12 @@ import math
 
 import numpy as np
 import numpy.typing as npt
+from kernels import core_state
 
 from station.hinge._kernel import Kernel
 from station.hinge._layout import KNEE_COL, PH_ASCENT, PH_HINGE, PHASE_COL, T_COL, pack_params
 from station.settings.hinge import HingeSettings
-from stick import H_PX, W_PX, pose, rdl_knots, timeline
+from stick import H_PX, W_PX, pose, rdl_knots, timeline, trace_of
 
 LEG_PX = 300.0
 FPS = 30.0
@@ -46,14 +47,9 @@ def angle_deg(kp: npt.NDArray[np.float32], hip: int, knee: int, ankle: int) -> f
     return 180.0 - math.degrees(math.atan2(abs(ux * wy - uy * wx), ux * wx + uy * wy))
 
 
-def knee_trace(kernel: Kernel, kp: npt.NDArray[np.float32], t: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    core = kernel.Core(pack_params(HingeSettings()), W_PX, H_PX)
-    return kernel.run_batch(core, kp, t)[1]
-
-
 def test_the_knee_stays_on_the_near_leg(kernel: Kernel) -> None:
     kp, t, true_knee = oblique_rdl()
-    trace = knee_trace(kernel, kp, t)
+    trace = trace_of(kernel, kp, t)
     # From 0.2 s after each glitch (the filter follows a jump for a few frames): at the top, and
     # through the rep to its lockout.
     at_top = (trace[:, T_COL] > GLITCH_S[0] + 0.2) & (trace[:, T_COL] < 5.0)
@@ -67,11 +63,6 @@ def test_the_knee_stays_on_the_near_leg(kernel: Kernel) -> None:
     assert abs(angle_deg(kp[i], 11, 14, 15) - true_knee[i]) > 15.0
 
 
-def near_settled(core: object) -> int:
-    tracks = core.tracks  # type: ignore[attr-defined]
-    return int(tracks["near_settled"] if isinstance(tracks, dict) else tracks.near_settled)
-
-
 def test_after_a_front_on_view_the_scores_decide_again(kernel: Kernel) -> None:
     """Seen front-on (shoulders and hips spread across ~0.7 torso lengths) the lifter may be
     turning round: for turn_settle_s the near side is not taken as settled."""
@@ -83,7 +74,7 @@ def test_after_a_front_on_view_the_scores_decide_again(kernel: Kernel) -> None:
         front_on = 2.0 <= t < 2.5
         kp[[6, 12], 1] += (0.7 if front_on else 0.3) * 0.62 * LEG_PX / W_PX
         core.step(kp, float(t))
-        states.append((float(t), near_settled(core)))
+        states.append((float(t), int(core_state(core)["tracks"]["near_settled"])))
     assert all(s for t, s in states if 1.5 < t < 2.0)  # side-on enough, for long: settled
     assert not any(s for t, s in states if 2.0 < t < 2.5 + settle_s - 0.1)
     assert all(s for t, s in states if t > 2.5 + settle_s + 0.1)

@@ -9,9 +9,9 @@ import numpy as np
 import numpy.typing as npt
 
 from station.hinge._kernel import Kernel
-from station.hinge._layout import KNEE_COL, PH_TOP, PHASE_COL, T_COL, pack_params
+from station.hinge._layout import KNEE_COL, PH_TOP, PHASE_COL, T_COL
 from station.settings.hinge import HingeSettings
-from stick import H_PX, W_PX, pose
+from stick import H_PX, W_PX, pose, trace_of
 
 LEG_PX = 300.0
 KNEE_DEG = 15.0
@@ -34,16 +34,10 @@ def standing(seconds: float, step_at_s: float | None = None, step_L: float = 0.0
     return np.stack(frames), t
 
 
-def knee_trace(kernel: Kernel, kp: npt.NDArray[np.float32], t: npt.NDArray[np.float64], settings: HingeSettings) -> npt.NDArray[np.float64]:
-    core = kernel.Core(pack_params(settings), W_PX, H_PX)
-    _, trace = kernel.run_batch(core, kp, t)
-    return trace
-
-
 def test_the_planted_ankle_steadies_the_knee_angle(kernel: Kernel) -> None:
     kp, t = standing(8.0)
-    planted = knee_trace(kernel, kp, t, HingeSettings())
-    per_frame = knee_trace(kernel, kp, t, dataclasses.replace(HingeSettings(), ankle_rest_s=1e-9))
+    planted = trace_of(kernel, kp, t, HingeSettings())
+    per_frame = trace_of(kernel, kp, t, dataclasses.replace(HingeSettings(), ankle_rest_s=1e-9))
     at_top = (planted[:, PHASE_COL] == PH_TOP) & (planted[:, T_COL] > 3.0)
     assert at_top.sum() > 100
     spread, spread_per_frame = np.std(planted[at_top, KNEE_COL]), np.std(per_frame[at_top, KNEE_COL])
@@ -54,8 +48,8 @@ def test_the_planted_ankle_steadies_the_knee_angle(kernel: Kernel) -> None:
 def test_a_stance_change_starts_the_mean_again(kernel: Kernel) -> None:
     kp, t = standing(9.0, step_at_s=5.0, step_L=0.15)
     after = (t > 6.0) & (t < 7.0)  # a second after the step (well within ankle_rest_s's reach)
-    restarted = knee_trace(kernel, kp, t, HingeSettings())
-    dragged = knee_trace(kernel, kp, t, dataclasses.replace(HingeSettings(), stance_change_L=10.0))
+    restarted = trace_of(kernel, kp, t, HingeSettings())
+    dragged = trace_of(kernel, kp, t, dataclasses.replace(HingeSettings(), stance_change_L=10.0))
     assert np.all(restarted[after, PHASE_COL] == PH_TOP)
     assert np.max(np.abs(restarted[after, KNEE_COL] - KNEE_DEG)) < 4.0
     # Without the restart the mean would still lag behind the old spot: the knee reads wrong.
