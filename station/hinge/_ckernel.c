@@ -34,6 +34,8 @@ void hinge_init(Kernel *c, double width_px, double height_px) {
     c->facing = 1;
     c->leg_px = c->torso_px = c->view_ratio = 0.0;
     c->t_front = -1e300;
+    c->front_prev = 0;
+    c->t_turned = -1e300;
     c->trunk_deg = c->knee_deg = c->travel_L = 0.0;
     c->ok = c->held = 0;
     c->hip_x = c->ankle_x = 0.0;
@@ -53,6 +55,7 @@ void hinge_init(Kernel *c, double width_px, double height_px) {
     c->pend = 0;
     c->pend_t_start = c->pend_t_bottom = c->pend_t_lockout = 0.0;
     c->pend_hip_x = c->pend_ankle_x = 0.0;
+    c->pend_side_on = 0;
     c->rep_n = c->rep_set_n = 0;
     c->rep_t_start = c->rep_t_bottom = c->rep_t_lockout = 0.0;
     c->set_active = c->set_n = c->reps_in_set = 0;
@@ -178,7 +181,12 @@ static void update_view(Kernel *c, const double *v) {
         }
     }
     double a = 1.0 - c->side_decay; /* the same exp(-dt / side_window_s) as the side vote's */
-    if (spread / (2.0 * c->torso_px) > P(c, side_view_max)) c->t_front = c->t_prev; /* front-on: maybe turning round */
+    int front = spread / (2.0 * c->torso_px) > P(c, side_view_max);
+    if (front) {
+        c->t_front = c->t_prev; /* front-on: maybe turning round */
+        if (c->front_prev) c->t_turned = c->t_prev;
+    }
+    c->front_prev = front;
     c->view_ratio += a * (spread / (2.0 * c->torso_px) - c->view_ratio);
 }
 
@@ -357,6 +365,7 @@ static void lockout(Kernel *c, double t) {
     c->pend_hip_x = c->pelvis_x;
     c->pend_ankle_x = c->feet_x;
     c->pend = fabs(c->feet_x - c->ankle_x_onset) <= P(c, walk_L) * scale_of(c);
+    c->pend_side_on = t - c->t_front > P(c, turn_settle_s);
 }
 
 /* _follow_level: a resting level that follows values within margin slowly, drops below at once. */
@@ -441,6 +450,14 @@ static int descent(Kernel *c, double t, double trunk, double knee) {
     return ev;
 }
 
+/* A first rep whose lifter, side-on at the lockout, turned to face the camera right after it:
+ * nobody holding a loaded bar across the line of sight turns with it, but someone who bent for a
+ * plate turns to walk off at once. */
+static int turned_away(const Kernel *c) {
+    double t_turn = c->t_turned - c->pend_t_lockout;
+    return c->pend_side_on && 0.0 < t_turn && t_turn <= P(c, turn_away_s) && opens_set(c);
+}
+
 /* A pending rep: dropped if the feet walk off; counts after standing still for the confirmation
  * time, or once the next descent reaches a real bottom. */
 static int check_pending(Kernel *c, double t) {
@@ -450,7 +467,7 @@ static int check_pending(Kernel *c, double t) {
     }
     double reach = P(c, walk_L) * scale_of(c);
     int walked = fabs(c->pelvis_x - c->pend_hip_x) > reach && c->phase == PH_TOP;
-    if (walked || fabs(c->feet_x - c->pend_ankle_x) > reach) {
+    if (walked || fabs(c->feet_x - c->pend_ankle_x) > reach || turned_away(c)) {
         c->pend = 0;
         return 0;
     }

@@ -37,8 +37,9 @@ enum { NOSE = 0, L_EAR = 3, R_EAR = 4 };
     X(side_switch_ratio) X(turn_settle_s) X(leg_calib_s)                                           \
     X(side_view_max) X(top_deg) X(top_knee_deg) X(hinge_deg) X(bottom_min_deg)                     \
     X(ascent_drop_deg) X(knee_bend_deg) X(bottom_still_s) X(onset_margin_deg) X(top_base_s)        \
-    X(min_descent_s) X(min_ascent_s) X(min_rep_s) X(top_enter_s) X(confirm_s) X(first_confirm_s)  \
-    X(walk_L) X(plant_hold_s) X(feet_smooth_s) X(body_lock_L) X(set_rest_s) X(set_leave_s)
+    X(min_descent_s) X(min_ascent_s) X(min_rep_s) X(top_enter_s) X(confirm_s) X(first_confirm_s)   \
+    X(turn_away_s) X(walk_L) X(plant_hold_s) X(feet_smooth_s) X(body_lock_L) X(set_rest_s)         \
+    X(set_leave_s)
 
 #define PARAM_ENUM(name) K_##name,
 enum { KERNEL_PARAMS(PARAM_ENUM) N_USED };
@@ -68,6 +69,8 @@ typedef struct {
     int facing;
     double leg_px, torso_px, view_ratio, trunk_deg, knee_deg, travel_L;
     double t_front; /* when the lifter was last seen front-on (or the first frame) */
+    int front_prev; /* whether the previous frame showed the lifter front-on */
+    double t_turned; /* when two frames running last showed the lifter front-on (a turn, not a label's jump) */
     int ok, held;
     double hip_x, ankle_x, feet_x, pelvis_x;
     int feet_seen;
@@ -80,6 +83,7 @@ typedef struct {
     double deep_trunk_deg, deep_knee_deg, t_deep;
     int pend;
     double pend_t_start, pend_t_bottom, pend_t_lockout, pend_hip_x, pend_ankle_x;
+    int pend_side_on; /* the lifter stood side-on (not seen front-on for turn_settle_s) at the lockout */
     long long rep_n, rep_set_n;
     double rep_t_start, rep_t_bottom, rep_t_lockout;
     long long set_active, set_n, reps_in_set;

@@ -104,14 +104,14 @@ class Core:
     __slots__ = (
         "s", "tracks", "width_px", "height_px", "t_prev",
         "side_l", "side_r", "near_left", "facing_acc", "facing",
-        "leg_px", "torso_px", "view_ratio", "t_front",
+        "leg_px", "torso_px", "view_ratio", "t_front", "front_prev", "t_turned",
         "trunk_deg", "knee_deg", "travel_L", "ok", "held", "hip_x", "ankle_x", "feet_x", "pelvis_x", "feet_seen",
         "rest_x", "rest_y", "rest_n", "rest_feet_x",
         "phase", "t_present", "t_upright",
         "top_base_deg", "t_onset", "knee_onset_deg", "ankle_x_onset",
         "max_trunk_deg", "t_max_trunk", "ref_trunk_deg", "ref_knee_deg", "t_progress", "t_bottom",
         "deep_trunk_deg", "deep_knee_deg", "t_deep",
-        "pend", "pend_t_start", "pend_t_bottom", "pend_t_lockout", "pend_hip_x", "pend_ankle_x",
+        "pend", "pend_t_start", "pend_t_bottom", "pend_t_lockout", "pend_hip_x", "pend_ankle_x", "pend_side_on",
         "rep_n", "rep_set_n", "rep_t_start", "rep_t_bottom", "rep_t_lockout",
         "set_active", "set_n", "reps_in_set", "set_t_start", "set_t_end",
         "ended_set_n", "ended_reps", "ended_t_start", "ended_t_end", "frames", "ring",
@@ -134,6 +134,8 @@ class Core:
         self.torso_px = 0.0  # standing shoulder-hip length; 0 = unknown
         self.view_ratio = 0.0  # left-right spread of shoulders and hips / torso (0 side-on)
         self.t_front = -1e300  # when the lifter was last seen front-on (or the first frame)
+        self.front_prev = 0  # whether the previous frame showed the lifter front-on
+        self.t_turned = -1e300  # when two frames running last showed the lifter front-on (a turn, not a label's jump)
         self.trunk_deg = self.knee_deg = self.travel_L = 0.0
         self.ok = 0  # OK_* bits of the quantities measured in this frame (the trace, for grading)
         self.held = 0  # OK_* bits of the quantities measured within hold_s (the phases)
@@ -155,6 +157,7 @@ class Core:
         self.pend = 0
         self.pend_t_start = self.pend_t_bottom = self.pend_t_lockout = 0.0
         self.pend_hip_x = self.pend_ankle_x = 0.0
+        self.pend_side_on = 0  # the lifter stood side-on (not seen front-on for turn_settle_s) at the lockout
         self.rep_n = self.rep_set_n = 0
         self.rep_t_start = self.rep_t_bottom = self.rep_t_lockout = 0.0
         self.set_active = self.set_n = self.reps_in_set = 0
@@ -404,8 +407,12 @@ class Core:
                 if d == d:
                     spread += d
         a = 1.0 - math.exp(-dt / self.s.side_window_s)
-        if spread / (2.0 * self.torso_px) > self.s.side_view_max:
+        front = int(spread / (2.0 * self.torso_px) > self.s.side_view_max)
+        if front:
             self.t_front = self.t_prev  # front-on: maybe turning round
+            if self.front_prev:
+                self.t_turned = self.t_prev
+        self.front_prev = front
         self.view_ratio += a * (spread / (2.0 * self.torso_px) - self.view_ratio)
 
     # ---------------------------------------------------------------- phases, reps, sets
@@ -462,7 +469,7 @@ class Core:
             return 0  # someone passing may hide them: decide once they show again
         reach = self.s.walk_L * self._scale()
         walked = abs(self.pelvis_x - self.pend_hip_x) > reach and self.phase == PH_TOP
-        if walked or abs(self.feet_x - self.pend_ankle_x) > reach:
+        if walked or abs(self.feet_x - self.pend_ankle_x) > reach or self._turned_away():
             self.pend = 0
             return 0
         if self.phase == PH_TOP:
@@ -471,6 +478,13 @@ class Core:
         if self.phase != PH_ABSENT and self.max_trunk_deg >= self.s.bottom_min_deg:
             return self._confirm()
         return 0
+
+    def _turned_away(self) -> bool:
+        """A first rep whose lifter, side-on at the lockout, turned to face the camera right after
+        it: nobody holding a loaded bar across the line of sight turns with it, but someone who
+        bent for a plate turns to walk off at once."""
+        t_turn = self.t_turned - self.pend_t_lockout
+        return bool(self.pend_side_on and 0.0 < t_turn <= self.s.turn_away_s and self._opens_set())
 
     def _at_top(self, t: float) -> None:
         self.top_base_deg = self.trunk_deg
@@ -547,6 +561,7 @@ class Core:
         self.pend_t_lockout = t
         self.pend_hip_x = self.pelvis_x
         self.pend_ankle_x = self.feet_x
+        self.pend_side_on = int(t - self.t_front > self.s.turn_settle_s)
         self.pend = int(abs(self.feet_x - self.ankle_x_onset) <= self.s.walk_L * self._scale())
 
     def _opens_set(self) -> int:

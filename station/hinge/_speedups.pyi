@@ -40,6 +40,8 @@ class Core:
     torso_px: float
     view_ratio: float
     t_front: float
+    front_prev: int
+    t_turned: float
     trunk_deg: float
     knee_deg: float
     travel_L: float
@@ -76,6 +78,7 @@ class Core:
     pend_t_lockout: float
     pend_hip_x: float
     pend_ankle_x: float
+    pend_side_on: int
     rep_n: int
     rep_set_n: int
     rep_t_start: float

@@ -51,6 +51,7 @@ class HingeSettings:
     top_enter_s: float = 0.3  # standing upright this long before a lifter counts as present at the top
     confirm_s: float = 0.8  # a rep counts once the feet stay put this long after lockout (or the next rep begins)
     first_confirm_s: float = 3.0  # ... but a set's first rep waits longer: bending once for a plate and walking off starts the walk within ~3 s of standing up, a lifter after a single stays put longer
+    turn_away_s: float = 1.5  # ... and is dropped if the lifter, side-on at its lockout, is seen front-on within 1.5 s after it: a loaded bar lies across the camera's line of sight and is lowered or dropped before anyone turns (that takes longer, and a lowering to a real bottom confirms the rep), while someone who bent for a plate turns to walk off within ~1.3 s of standing up
     body_lock_L: float = 1.0  # during a set the lifter stays on the spot: a body more than ~1 L from the lifter's feet (a bent lifter spans ~0.7 L) is someone else, and no track restarts on it
     feet_smooth_s: float = 0.3  # where the lifter stands = mean x of both ankles (and both hips), smoothed over ~0.3 s: label swaps and side switches cannot move it
     walk_L: float = 0.3  # ankles travelling this far during a rep or its confirmation = walking, not lifting (a step is ~0.7 L; a stance adjustment ~0.1 L); during a rep or a set, a frame whose ankles are all seen this far from where the lifter's feet are planted shows someone else (a person passing in front) or the lifter stepping off, and is left out
