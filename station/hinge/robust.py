@@ -14,7 +14,7 @@ F64 = npt.NDArray[np.float64]
 
 def rolling_median(t: F64, x: F64, half_s: float, min_n: int = 3) -> F64:
     """Median of x within +-half_s of each sample (t sorted), widened to the min_n nearest samples
-    where frames are sparse (8 fps, dropouts): a spike of one or two frames vanishes either way."""
+    within +-2 half_s where frames are sparse (8 fps): a spike of one frame vanishes either way."""
     n = len(t)
     lo = np.searchsorted(t, t - half_s, side="left")
     hi = np.searchsorted(t, t + half_s, side="right")
@@ -25,6 +25,10 @@ def rolling_median(t: F64, x: F64, half_s: float, min_n: int = 3) -> F64:
         start = np.clip(k - min_n // 2, 0, n - min_n)
         lo = np.where(short, np.minimum(lo, start), lo)
         hi = np.where(short, np.maximum(hi, start + min_n), hi)
+        # ... but never across a gap (a dropout): a sample beyond twice the half-window shows
+        # another moment of the movement (the 3 nearest at 8 fps lie within +-0.125 s)
+        lo = np.maximum(lo, np.searchsorted(t, t - 2.0 * half_s, side="left"))
+        hi = np.minimum(hi, np.searchsorted(t, t + 2.0 * half_s, side="right"))
     return np.array([np.median(x[a:b]) for a, b in zip(lo, hi)], dtype=np.float64)
 
 

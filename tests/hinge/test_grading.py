@@ -149,6 +149,24 @@ def test_rolling_median_drops_short_spikes_even_at_low_frame_rates() -> None:
     assert np.allclose(rolling_median(t8, x8, 0.1), 1.0)
 
 
+def test_rolling_median_does_not_reach_across_a_dropout() -> None:
+    # 8 fps knees: one frame at 17 deg, then none for 0.65 s while they bend, then 57-69 deg.
+    t = np.array([0.0, 0.65, 0.775, 0.9, 1.025, 1.15])
+    x = np.array([17.0, 57.0, 59.0, 67.0, 69.0, 70.0])
+    smooth = rolling_median(t, x, 0.1)
+    assert smooth[0] == 17.0  # not the median of 17, 57 and 59: those are another moment
+    assert smooth[1] == 58.0 and smooth[-1] == 69.5  # after the gap, the nearest of its own side
+
+
+def test_knees_unseen_past_the_wall_at_8_fps_are_no_back_reach() -> None:
+    # A good deadlift at 8 fps whose knees go unseen for 0.75 s (6 frames) from just before the
+    # wall point: the one knee frame before the gap is its own moment, not the bent knees after it.
+    trace = make_trace("good_deadlift", fps=8.0)
+    gap = (trace[:, 0] > 2.3) & (trace[:, 0] < 3.1)
+    trace[gap, 5] = float(ALL_OK & ~OK_KNEE)
+    assert grades(trace)["knees_after_hips"] == (True, None)
+
+
 def test_theil_sen_ignores_outliers_and_close_pairs() -> None:
     x = np.linspace(0.0, 0.3, 30)
     y = 100.0 * x
