@@ -10,6 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 F64 = npt.NDArray[np.float64]
+BOOL = npt.NDArray[np.bool_]
 
 
 def rolling_median(t: F64, x: F64, half_s: float, min_n: int = 3) -> F64:
@@ -30,6 +31,14 @@ def rolling_median(t: F64, x: F64, half_s: float, min_n: int = 3) -> F64:
         lo = np.maximum(lo, np.searchsorted(t, t - 2.0 * half_s, side="left"))
         hi = np.minimum(hi, np.searchsorted(t, t + 2.0 * half_s, side="right"))
     return np.array([np.median(x[a:b]) for a, b in zip(lo, hi)], dtype=np.float64)
+
+
+def off_trend(t: F64, x: F64, half_s: float, max_dev: float, min_n: int = 5) -> BOOL:
+    """Samples further than max_dev from the median of their +-half_s (at least min_n samples): a
+    bump of a few frames. The median of a monotone run is its centre value, so a real movement,
+    however fast, is never off its trend (except within half_s of the series' ends, where the
+    window is one-sided)."""
+    return np.abs(x - rolling_median(t, x, half_s, min_n)) > max_dev
 
 
 def theil_sen(x: F64, y: F64, min_dx: float) -> tuple[float, int]:

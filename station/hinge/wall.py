@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from station.hinge._layout import OK_KNEE, OK_TRAVEL
-from station.hinge.robust import rolling_median, theil_sen
+from station.hinge.robust import off_trend, rolling_median, theil_sen
 from station.hinge.rows import HipPath, Rows
 from station.settings.hinge import HingeSettings
 
@@ -20,7 +20,8 @@ def early_knee_bend(w: Rows, hips: HipPath, knee0: float, s: HingeSettings) -> f
 
     A Theil-Sen slope of knee flexion on hip travel (degrees per L) over the hinge up to
     `knee_check_frac` of the travel, times the travel to the wall: every frame of the hinge
-    counts, the slope is blind to when exactly the onset was dated, and the hinge's last stretch,
+    counts (but a bump of a few frames off the knee's trend), the slope is blind to when exactly
+    the onset was dated, and the hinge's last stretch,
     where a noisy wall point would let in the knee bend that follows it, is left out. With too
     few frames apart in travel: the knee at that share of the travel minus at onset, scaled.
     """
@@ -31,6 +32,8 @@ def early_knee_bend(w: Rows, hips: HipPath, knee0: float, s: HingeSettings) -> f
     i_check = hips.at(s.knee_check_frac)
     t_check = t_wall if i_check is None else min(float(hips.t[i_check]), t_wall)
     pick = w.has(OK_KNEE | OK_TRAVEL) & w.within(t_on, t_check) & (w.knee >= -s.knee_hyperextension_deg)
+    seen = np.flatnonzero(w.has(OK_KNEE) & (w.knee >= -s.knee_hyperextension_deg))
+    pick[seen[off_trend(w.t[seen], w.knee[seen], s.spike_window_s / 2.0, s.knee_spike_deg)]] = False
     to_wall = float(hips.travel[hips.i_wall]) - hips.d0
     if pick.sum() >= 4:
         slope, pairs = theil_sen(w.travel[pick], w.knee[pick], s.slope_min_travel_L)

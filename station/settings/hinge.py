@@ -78,6 +78,8 @@ class HingeSettings:
     min_wall_trunk_deg: float = 20.0  # key 2: by the wall point the chest must have come down at least this much (hips back with chest up = arched)
     early_knee_deg: float = 15.0  # key 3: knee flexion growing more than this while the hips travel to the wall = squatting the hinge (a good hinge adds 0-5°, a squat-like one 25°+)
     knee_check_frac: float = 0.8  # key 3: knee-per-travel and trunk-per-travel are fitted up to 80% of the hip travel, and the back reach is looked for from there on: the last stretch, where the hips slow and noise (and filter lag) blur the wall point by ~0.2 s, may already hold the knee bend or the reach that follows it
+    knee_spike_deg: float = 8.0  # key 3: a knee frame this far off the median of the frames around it is a bump (one label's jump, spread over 2-3 frames by the per-frame filter) and is left out of the knee-per-travel fit: the median of a monotone run is its centre, so a real bend, however fast, is kept; well above the filtered jitter (~3°)
+    spike_window_s: float = 1.0  # key 3: ... around it = within +-0.5 s: 9 frames at 8 fps, where a bump of up to 3 frames is a minority
     slope_min_travel_L: float = 0.05  # key 3: knee-per-travel slopes come from pairs of frames at least 0.05 L apart in hip travel (~2x its jitter), so noise alone does not make a slope
     slope_min_pairs: float = 6.0  # key 3: fewer such pairs than this (a hinge of 2-3 frames) and the knee bend is read at the wall point and onset instead
     back_reach_deg: float = 15.0  # key 3: trunk tipping more than this after the wall point beyond what the hips and knees explain = reaching with the back (the lumbar spine only has ~15° to give, seed)

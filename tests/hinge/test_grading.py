@@ -10,7 +10,7 @@ import pytest
 from station.hinge._layout import OK_KNEE, OK_SIDE, OK_TRAVEL, OK_TRUNK, PH_ASCENT, PH_HINGE
 from station.hinge.grading import grade_rep, judge
 from station.hinge.measures import measure
-from station.hinge.robust import rolling_median, theil_sen
+from station.hinge.robust import off_trend, rolling_median, theil_sen
 from station.settings.hinge import HingeSettings
 
 F64 = npt.NDArray[np.float64]
@@ -165,6 +165,25 @@ def test_knees_unseen_past_the_wall_at_8_fps_are_no_back_reach() -> None:
     gap = (trace[:, 0] > 2.3) & (trace[:, 0] < 3.1)
     trace[gap, 5] = float(ALL_OK & ~OK_KNEE)
     assert grades(trace)["knees_after_hips"] == (True, None)
+
+
+@pytest.mark.parametrize(("fps", "at_s"), [(8.0, 2.3), (10.0, 2.2)])
+def test_a_knee_bump_late_in_the_hinge_is_no_early_bend(fps: float, at_s: float) -> None:
+    # One knee label's jump, spread over 3 frames by the per-frame filter, near the wall point of
+    # a good deadlift filmed at a low frame rate.
+    trace = make_trace("good_deadlift", fps=fps)
+    i = int(np.searchsorted(trace[:, 0], at_s))
+    trace[i : i + 3, 3] += [22.0, 16.0, 9.0]
+    assert grades(trace)["knees_after_hips"] == (True, None)
+
+
+def test_off_trend_flags_a_bump_but_no_real_bend() -> None:
+    t = np.arange(0.0, 4.0, 1.0 / 8.0)
+    bend = np.clip(15.0 + 80.0 * (t - 2.0), 15.0, 75.0)  # knees still, bending at 80 deg/s, still again
+    assert not off_trend(t, bend, 0.5, 8.0).any()
+    bumped = bend.copy()
+    bumped[4:7] += [22.0, 16.0, 9.0]
+    assert list(np.flatnonzero(off_trend(t, bumped, 0.5, 8.0))) == [4, 5, 6]
 
 
 def test_theil_sen_ignores_outliers_and_close_pairs() -> None:
