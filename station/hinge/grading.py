@@ -69,15 +69,20 @@ def judge_together(m: DescentMeasures, s: HingeSettings) -> KeyGrade:
 
 
 def judge_knees_after(m: DescentMeasures, s: HingeSettings, judge_reach: bool = True) -> KeyGrade:
-    """Key 3: the worst of early knee bend, back reach and leaving the wall, each against its threshold."""
-    if m.early_knee_deg is None:
-        return KeyGrade(None, None, CUE_WALL, reason="knees not visible enough in the descent")
-    faults = [("early_knee_bend", m.early_knee_deg, s.early_knee_deg, CUE_EARLY)]
+    """Key 3: the worst of early knee bend, back reach and leaving the wall, each against its
+    threshold. A part that was measured and over its threshold fails the key even where another
+    could not be measured; passing needs the early knee bend measured."""
+    faults = []
+    if m.early_knee_deg is not None:
+        faults.append(("early_knee_bend", m.early_knee_deg, s.early_knee_deg, CUE_EARLY))
     if judge_reach and m.back_reach_deg is not None:
         faults.append(("back_reach", m.back_reach_deg, s.back_reach_deg, CUE_REACH))
     if m.wall_drop_L is not None:
         faults.append(("leaves_wall", m.wall_drop_L, s.leave_wall_L, CUE_LEAVE))
-    fault, value, limit, cue = max(faults, key=lambda f: f[1] / f[2])
-    if value > limit:
-        return KeyGrade(False, round(value, 3), cue, fault)
+    if faults:
+        fault, value, limit, cue = max(faults, key=lambda f: f[1] / f[2])
+        if value > limit:
+            return KeyGrade(False, round(value, 3), cue, fault)
+    if m.early_knee_deg is None:
+        return KeyGrade(None, None, CUE_WALL, reason="knees not visible enough in the descent")
     return KeyGrade(True, round(m.early_knee_deg, 1), CUE_WALL)

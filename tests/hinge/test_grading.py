@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import numpy.typing as npt
 import pytest
@@ -130,6 +132,14 @@ def test_an_arched_or_rounded_hinge_is_not_also_a_back_reach(name: str) -> None:
     m = measure(make_trace(name), ONSET, BOTTOM, S)
     assert m.back_reach_deg is not None and m.back_reach_deg > S.back_reach_deg  # the trunk did tip on its own ...
     assert judge(m, S)["knees_after_hips"].ok is True  # ... which key 2 reports, not key 3
+
+
+def test_a_part_measured_over_its_threshold_fails_key_3_though_the_early_bend_was_not_seen() -> None:
+    m = measure(make_trace("leaves_wall"), ONSET, BOTTOM, S)
+    unseen = dataclasses.replace(m, early_knee_deg=None)
+    assert judge(unseen, S)["knees_after_hips"].ok is False and judge(unseen, S)["knees_after_hips"].fault == "leaves_wall"
+    good = dataclasses.replace(measure(make_trace("good_deadlift"), ONSET, BOTTOM, S), early_knee_deg=None)
+    assert judge(good, S)["knees_after_hips"].ok is None  # nothing over: passing needs the early bend seen
 
 
 def test_not_side_on_grades_nothing() -> None:
