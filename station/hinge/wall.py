@@ -21,9 +21,9 @@ def early_knee_bend(w: Rows, hips: HipPath, knee0: float, s: HingeSettings) -> f
     A Theil-Sen slope of knee flexion on hip travel (degrees per L) over the hinge up to
     `knee_check_frac` of the travel, times the travel to the wall: every frame of the hinge
     counts (but a bump of a few frames off the knee's trend), the slope is blind to when exactly
-    the onset was dated, and the hinge's last stretch,
-    where a noisy wall point would let in the knee bend that follows it, is left out. With too
-    few frames apart in travel: the knee at that share of the travel minus at onset, scaled.
+    the onset was dated, and the hinge's last stretch, where a noisy wall point would let in the
+    knee bend that follows it, is left out. With too few frames apart in travel: the knee at that
+    share of the travel minus at onset, scaled.
     """
     t_on, t_wall = float(hips.t[0]), float(hips.t[hips.i_wall])
     if hips.travel_L < s.min_hip_travel_L:  # no travel to scale by: the knees at the wall point
