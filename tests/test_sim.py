@@ -216,7 +216,7 @@ def test_scores_look_like_movenet_on_a_side_view() -> None:
     present = truth.clean.keypoints[:, :, 2].sum(axis=1) == 17
     near = 1 if truth.facing > 0 else 0
     s = rec.keypoints[present, :, 2]
-    assert 0.42 < s[:, [13 + near, 15 + near]].mean() < 0.58  # plates hide the shins
+    assert 0.4 < s[:, [13 + near, 15 + near]].mean() < 0.58  # plates hide the shins
     assert 0.52 < s[:, [5 + near, 11 + near]].mean() < 0.75
     assert s[:, [13 + 1 - near, 15 + 1 - near]].mean() < s[:, [13 + near, 15 + near]].mean() - 0.1  # far side
     absent = truth.clean.keypoints[:, :, 2].sum(axis=1) == 0

@@ -25,7 +25,8 @@ QUALITIES = ("clean clip (noise < 0.33)", "typical clip (noise 0.33-0.67)", "poo
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--sets", type=int, default=300, help="simulated recordings to run (default 300)")
+    # 1000, not the issue's minimum of 300: at 300 a figure moves by about a point from one seed range to the next.
+    parser.add_argument("--sets", type=int, default=1000, help="simulated recordings to run (default 1000)")
     parser.add_argument("--seed", type=int, default=BENCH_SEED, help=f"first seed (default {BENCH_SEED})")
     parser.add_argument("--verbose", action="store_true", help="print every recording that is not counted exactly")
     parser.add_argument("--by-view", action="store_true", help="also print the key table for side-on and oblique recordings apart")
@@ -139,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
 
     from station.config import load_config
     from station.hinge import IMPLEMENTATION, analyze
-    from station.sim import random_scenario, simulate
+    from station.sim import random_scenario, simulate, station_settings
 
     settings = load_config().hinge  # the configured thresholds (defaults unless set), so changes can be tried
 
@@ -153,7 +154,7 @@ def run(args: argparse.Namespace) -> int:
         scenario = random_scenario(np.random.default_rng(seed))
         recording, truth = simulate(scenario, seed)
         frames += recording.keypoints.shape[0]
-        result = analyze(recording, settings)
+        result = analyze(recording, station_settings(scenario, settings))
         tally.add(result, truth, f"seed {seed} {scenario.name} {scenario.lift}")
         if scenario.gradable:
             by_view[_view(scenario.yaw_deg)].add(result, truth)

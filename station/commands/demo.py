@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"station demo: {admin.note}", file=sys.stderr, flush=True)
     appliance = Appliance(
         config,
-        Paced(live_lifter(args.seed, fps=args.fps), speed=args.speed),
+        Paced(live_lifter(args.seed, fps=args.fps, bar_lowered=config.hinge.floor_lowered_within_s > 0.0), speed=args.speed),
         lambda width_px, height_px: PhaseDetector(width_px, height_px, config.hinge),
         state_dir=usable_state_dir(config, allow_temp=True),
         health={"camera": "simulated lifter", "model": "not used (simulated keypoints)", "detector": IMPLEMENTATION},

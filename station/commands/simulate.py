@@ -54,4 +54,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"rep {n} (set {r.set_n}, {r.lift}): start {r.t_start_s:.2f} bottom {r.t_bottom_s:.2f} lockout {r.t_lockout_s:.2f}  {faults}")
     if not truth.reps:
         print("no reps (a correct detector counts none)")
+    elif not scenario.bar_lowered:
+        print("the lifter drops the bar from lockout: analyze with STATION_HINGE__FLOOR_LOWERED_WITHIN_S=0 to count floor reps at lockout")
     return 0

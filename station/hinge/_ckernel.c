@@ -37,6 +37,7 @@ void hinge_init(Kernel *c, double width_px, double height_px) {
     c->front_prev = 0;
     c->t_turned = -1e300;
     c->trunk_deg = c->knee_deg = c->travel_L = 0.0;
+    c->shoulder_height_L = 1.5;
     c->ok = c->held = 0;
     c->hip_x = c->ankle_x = 0.0;
     c->feet_x = c->pelvis_x = 0.0;
@@ -48,14 +49,17 @@ void hinge_init(Kernel *c, double width_px, double height_px) {
     c->t_upright = -1.0;
     c->top_base_deg = 0.0;
     c->t_onset = c->knee_onset_deg = c->ankle_x_onset = 0.0;
+    c->onset_shoulder_L = 1.5;
     c->max_trunk_deg = c->t_max_trunk = 0.0;
     c->ref_trunk_deg = c->ref_knee_deg = c->t_progress = 0.0;
     c->t_bottom = -1.0;
     c->deep_trunk_deg = c->deep_knee_deg = c->t_deep = 0.0;
+    c->low_shoulder_L = 1e300;
     c->pend = 0;
     c->pend_t_start = c->pend_t_bottom = c->pend_t_lockout = 0.0;
     c->pend_hip_x = c->pend_ankle_x = 0.0;
     c->pend_side_on = 0;
+    c->pend_floor = 0;
     c->rep_n = c->rep_set_n = 0;
     c->rep_t_start = c->rep_t_bottom = c->rep_t_lockout = 0.0;
     c->set_active = c->set_n = c->reps_in_set = 0;
@@ -294,6 +298,7 @@ static void quantities(Kernel *c, const double *v, double t, double dt) {
         held |= OK_TRAVEL;
         ok |= hip_now ? OK_TRAVEL : 0;
         c->travel_L = (double)c->facing * (ax - hx) / c->leg_px;
+        if (sh_fresh) c->shoulder_height_L = (ay - sy) / c->leg_px; /* image y grows downwards */
     }
     update_view(c, v);
     if (c->view_ratio <= P(c, side_view_max)) {
@@ -316,6 +321,7 @@ static void mark_onset(Kernel *c, double t) {
     c->t_onset = t;
     c->knee_onset_deg = c->knee_deg;
     c->ankle_x_onset = c->feet_x;
+    c->onset_shoulder_L = c->shoulder_height_L;
 }
 
 static void at_top(Kernel *c, double t) {
@@ -366,6 +372,7 @@ static void lockout(Kernel *c, double t) {
     c->pend_ankle_x = c->feet_x;
     c->pend = fabs(c->feet_x - c->ankle_x_onset) <= P(c, walk_L) * scale_of(c);
     c->pend_side_on = t - c->t_front > P(c, turn_settle_s);
+    c->pend_floor = c->low_shoulder_L < P(c, floor_shoulder_L);
 }
 
 /* _follow_level: a resting level that follows values within margin slowly, drops below at once. */
@@ -386,6 +393,7 @@ static int begin_descent(Kernel *c, double t) {
     c->ref_knee_deg = c->deep_knee_deg = c->knee_deg;
     c->t_max_trunk = c->t_progress = c->t_deep = t;
     c->t_bottom = -1.0;
+    c->low_shoulder_L = 1e300;
     return set_phase(c, PH_HINGE);
 }
 
@@ -404,6 +412,8 @@ static int descent(Kernel *c, double t, double trunk, double knee) {
         c->max_trunk_deg = trunk;
         c->t_max_trunk = t;
     }
+    if ((c->held & OK_TRAVEL) && (c->held & OK_TRUNK) && c->shoulder_height_L < c->low_shoulder_L)
+        c->low_shoulder_L = c->shoulder_height_L;
     int deeper = 0;
     if (trunk > c->ref_trunk_deg + DEPTH_STEP_DEG) {
         c->ref_trunk_deg = trunk;
@@ -458,6 +468,12 @@ static int turned_away(const Kernel *c) {
     return c->pend_side_on && 0.0 < t_turn && t_turn <= P(c, turn_away_s) && opens_set(c);
 }
 
+/* A rep from the floor counts once the bar goes back down (floor -> lockout -> floor): standing
+ * up after setting the last rep down is not one. */
+static int awaits_lowering(const Kernel *c) {
+    return c->pend_floor && P(c, floor_lowered_within_s) > 0.0;
+}
+
 /* A pending rep: dropped if the feet walk off; counts after standing still for the confirmation
  * time, or once the next descent reaches a real bottom. */
 static int check_pending(Kernel *c, double t) {
@@ -471,12 +487,18 @@ static int check_pending(Kernel *c, double t) {
         c->pend = 0;
         return 0;
     }
+    if (c->phase == PH_TOP && awaits_lowering(c)) {
+        if (t - c->pend_t_lockout > P(c, floor_lowered_within_s)) c->pend = 0; /* never lowered again */
+        return 0;
+    }
     if (c->phase == PH_TOP) {
         double wait = opens_set(c) ? P(c, first_confirm_s) : P(c, confirm_s);
         return t - c->pend_t_lockout >= wait ? confirm(c) : 0;
     }
-    if (c->phase != PH_ABSENT && c->max_trunk_deg >= P(c, bottom_min_deg)) return confirm(c);
-    return 0;
+    if (c->phase == PH_ABSENT || c->max_trunk_deg < P(c, bottom_min_deg)) return 0;
+    if (awaits_lowering(c) && c->onset_shoulder_L - c->low_shoulder_L < P(c, lowered_drop_L))
+        return 0; /* the shoulders have not (yet) come down: a lean, or a misread trunk */
+    return confirm(c);
 }
 
 static int phases(Kernel *c, double t, double dt) {
@@ -547,7 +569,7 @@ int hinge_step(Kernel *c, const double *v, double t) {
 
 int hinge_finish(Kernel *c) {
     int ev = 0;
-    if (c->pend) ev |= confirm(c);
+    if (c->pend && !awaits_lowering(c)) ev |= confirm(c);
     if (c->set_active) ev |= end_set(c);
     return ev;
 }

@@ -38,8 +38,8 @@ enum { NOSE = 0, L_EAR = 3, R_EAR = 4 };
     X(side_view_max) X(top_deg) X(top_knee_deg) X(hinge_deg) X(bottom_min_deg)                     \
     X(ascent_drop_deg) X(knee_bend_deg) X(bottom_still_s) X(onset_margin_deg) X(top_base_s)        \
     X(min_descent_s) X(min_ascent_s) X(min_rep_s) X(top_enter_s) X(confirm_s) X(first_confirm_s)   \
-    X(turn_away_s) X(walk_L) X(plant_hold_s) X(feet_smooth_s) X(body_lock_L) X(set_rest_s)         \
-    X(set_leave_s)
+    X(turn_away_s) X(floor_shoulder_L) X(floor_lowered_within_s) X(lowered_drop_L)  X(walk_L)     \
+    X(plant_hold_s) X(feet_smooth_s) X(body_lock_L) X(set_rest_s) X(set_leave_s)
 
 #define PARAM_ENUM(name) K_##name,
 enum { KERNEL_PARAMS(PARAM_ENUM) N_USED };
@@ -68,6 +68,7 @@ typedef struct {
     double facing_acc;
     int facing;
     double leg_px, torso_px, view_ratio, trunk_deg, knee_deg, travel_L;
+    double shoulder_height_L; /* shoulders above the planted ankle, in leg lengths (~1.5 standing) */
     double t_front; /* when the lifter was last seen front-on (or the first frame) */
     int front_prev; /* whether the previous frame showed the lifter front-on */
     double t_turned; /* when two frames running last showed the lifter front-on (a turn, not a label's jump) */
@@ -78,12 +79,14 @@ typedef struct {
     long long rest_n;      /* ... over this many observations since it settled there (0: none) ... */
     double rest_feet_x;    /* ... and where the feet were then (feet_x) */
     int phase;
-    double t_present, t_upright, top_base_deg, t_onset, knee_onset_deg, ankle_x_onset;
+    double t_present, t_upright, top_base_deg, t_onset, knee_onset_deg, ankle_x_onset, onset_shoulder_L;
     double max_trunk_deg, t_max_trunk, ref_trunk_deg, ref_knee_deg, t_progress, t_bottom;
     double deep_trunk_deg, deep_knee_deg, t_deep;
+    double low_shoulder_L; /* the shoulders' lowest height in the descent */
     int pend;
     double pend_t_start, pend_t_bottom, pend_t_lockout, pend_hip_x, pend_ankle_x;
     int pend_side_on; /* the lifter stood side-on (not seen front-on for turn_settle_s) at the lockout */
+    int pend_floor;   /* the rep's bottom was at the floor (shoulders below floor_shoulder_L) */
     long long rep_n, rep_set_n;
     double rep_t_start, rep_t_bottom, rep_t_lockout;
     long long set_active, set_n, reps_in_set;

@@ -105,13 +105,13 @@ class Core:
         "s", "tracks", "width_px", "height_px", "t_prev",
         "side_l", "side_r", "near_left", "facing_acc", "facing",
         "leg_px", "torso_px", "view_ratio", "t_front", "front_prev", "t_turned",
-        "trunk_deg", "knee_deg", "travel_L", "ok", "held", "hip_x", "ankle_x", "feet_x", "pelvis_x", "feet_seen",
+        "trunk_deg", "knee_deg", "travel_L", "shoulder_height_L", "ok", "held", "hip_x", "ankle_x", "feet_x", "pelvis_x", "feet_seen",
         "rest_x", "rest_y", "rest_n", "rest_feet_x",
         "phase", "t_present", "t_upright",
-        "top_base_deg", "t_onset", "knee_onset_deg", "ankle_x_onset",
+        "top_base_deg", "t_onset", "knee_onset_deg", "ankle_x_onset", "onset_shoulder_L",
         "max_trunk_deg", "t_max_trunk", "ref_trunk_deg", "ref_knee_deg", "t_progress", "t_bottom",
-        "deep_trunk_deg", "deep_knee_deg", "t_deep",
-        "pend", "pend_t_start", "pend_t_bottom", "pend_t_lockout", "pend_hip_x", "pend_ankle_x", "pend_side_on",
+        "deep_trunk_deg", "deep_knee_deg", "t_deep", "low_shoulder_L",
+        "pend", "pend_t_start", "pend_t_bottom", "pend_t_lockout", "pend_hip_x", "pend_ankle_x", "pend_side_on", "pend_floor",
         "rep_n", "rep_set_n", "rep_t_start", "rep_t_bottom", "rep_t_lockout",
         "set_active", "set_n", "reps_in_set", "set_t_start", "set_t_end",
         "ended_set_n", "ended_reps", "ended_t_start", "ended_t_end", "frames", "ring",
@@ -137,6 +137,7 @@ class Core:
         self.front_prev = 0  # whether the previous frame showed the lifter front-on
         self.t_turned = -1e300  # when two frames running last showed the lifter front-on (a turn, not a label's jump)
         self.trunk_deg = self.knee_deg = self.travel_L = 0.0
+        self.shoulder_height_L = 1.5  # shoulders above the planted ankle, in leg lengths (~1.5 standing)
         self.ok = 0  # OK_* bits of the quantities measured in this frame (the trace, for grading)
         self.held = 0  # OK_* bits of the quantities measured within hold_s (the phases)
         self.hip_x = self.ankle_x = 0.0
@@ -150,14 +151,17 @@ class Core:
         self.t_upright = -1.0
         self.top_base_deg = 0.0  # trunk angle at lockout
         self.t_onset = self.knee_onset_deg = self.ankle_x_onset = 0.0
+        self.onset_shoulder_L = 1.5
         self.max_trunk_deg = self.t_max_trunk = 0.0
         self.ref_trunk_deg = self.ref_knee_deg = self.t_progress = 0.0
         self.deep_trunk_deg = self.deep_knee_deg = self.t_deep = 0.0  # coarse depth steps: when the bottom was reached
         self.t_bottom = -1.0
+        self.low_shoulder_L = 1e300  # the shoulders' lowest height in the descent
         self.pend = 0
         self.pend_t_start = self.pend_t_bottom = self.pend_t_lockout = 0.0
         self.pend_hip_x = self.pend_ankle_x = 0.0
         self.pend_side_on = 0  # the lifter stood side-on (not seen front-on for turn_settle_s) at the lockout
+        self.pend_floor = 0  # the rep's bottom was at the floor (shoulders below floor_shoulder_L)
         self.rep_n = self.rep_set_n = 0
         self.rep_t_start = self.rep_t_bottom = self.rep_t_lockout = 0.0
         self.set_active = self.set_n = self.reps_in_set = 0
@@ -215,9 +219,10 @@ class Core:
         return self._phases(t, dt)
 
     def finish(self, t: float) -> int:
-        """End of input: a pending rep counts (the feet never left), an open set closes."""
+        """End of input: a pending rep counts (the feet never left) unless it awaits the bar's
+        lowering, an open set closes."""
         ev = 0
-        if self.pend:
+        if self.pend and not self._awaits_lowering():
             ev |= self._confirm()
         if self.set_active:
             ev |= self._end_set()
@@ -319,6 +324,8 @@ class Core:
             held |= OK_TRAVEL
             ok |= OK_TRAVEL if hip_now else 0
             self.travel_L = self.facing * (ax - hx) / self.leg_px
+            if sh_fresh:
+                self.shoulder_height_L = (ay - sy) / self.leg_px  # image y grows downwards
         self._update_view(v, dt)
         if self.view_ratio <= self.s.side_view_max:
             ok |= OK_SIDE
@@ -472,12 +479,23 @@ class Core:
         if walked or abs(self.feet_x - self.pend_ankle_x) > reach or self._turned_away():
             self.pend = 0
             return 0
+        if self.phase == PH_TOP and self._awaits_lowering():
+            if t - self.pend_t_lockout > self.s.floor_lowered_within_s:
+                self.pend = 0  # never lowered again: stood up after setting the bar down
+            return 0
         if self.phase == PH_TOP:
             wait = self.s.first_confirm_s if self._opens_set() else self.s.confirm_s
             return self._confirm() if t - self.pend_t_lockout >= wait else 0
-        if self.phase != PH_ABSENT and self.max_trunk_deg >= self.s.bottom_min_deg:
-            return self._confirm()
-        return 0
+        if self.phase == PH_ABSENT or self.max_trunk_deg < self.s.bottom_min_deg:
+            return 0
+        if self._awaits_lowering() and self.onset_shoulder_L - self.low_shoulder_L < self.s.lowered_drop_L:
+            return 0  # the shoulders have not (yet) come down: a lean, or a misread trunk
+        return self._confirm()
+
+    def _awaits_lowering(self) -> bool:
+        """A rep from the floor counts once the bar goes back down (floor -> lockout -> floor):
+        standing up after setting the last rep down is not one."""
+        return bool(self.pend_floor and self.s.floor_lowered_within_s > 0.0)
 
     def _turned_away(self) -> bool:
         """A first rep whose lifter, side-on at the lockout, turned to face the camera right after
@@ -494,6 +512,7 @@ class Core:
         self.t_onset = t
         self.knee_onset_deg = self.knee_deg
         self.ankle_x_onset = self.feet_x
+        self.onset_shoulder_L = self.shoulder_height_L
 
     def _top(self, t: float, dt: float) -> int:
         ev = 0
@@ -512,12 +531,15 @@ class Core:
         self.ref_knee_deg = self.deep_knee_deg = self.knee_deg
         self.t_max_trunk = self.t_progress = self.t_deep = t
         self.t_bottom = -1.0
+        self.low_shoulder_L = 1e300
         return self._set_phase(PH_HINGE)
 
     def _descent(self, t: float, trunk: float, knee: float) -> int:
         ev = 0
         if trunk > self.max_trunk_deg:
             self.max_trunk_deg, self.t_max_trunk = trunk, t
+        if self.held & OK_TRAVEL and self.held & OK_TRUNK:
+            self.low_shoulder_L = min(self.low_shoulder_L, self.shoulder_height_L)
         deeper = False
         if trunk > self.ref_trunk_deg + DEPTH_STEP_DEG:
             self.ref_trunk_deg = trunk
@@ -562,6 +584,7 @@ class Core:
         self.pend_hip_x = self.pelvis_x
         self.pend_ankle_x = self.feet_x
         self.pend_side_on = int(t - self.t_front > self.s.turn_settle_s)
+        self.pend_floor = int(self.low_shoulder_L < self.s.floor_shoulder_L)
         self.pend = int(abs(self.feet_x - self.ankle_x_onset) <= self.s.walk_L * self._scale())
 
     def _opens_set(self) -> int:

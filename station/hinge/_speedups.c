@@ -284,7 +284,7 @@ static PyObject *core_step(PyObject *op, PyObject *const *args, Py_ssize_t nargs
     return bits < 0 ? raise_kernel_error(&self->k) : PyLong_FromLong(bits);
 }
 
-PyDoc_STRVAR(core_finish_doc, "finish(t) -> int\n--\n\nEnd of input: a pending rep counts, an open set closes; return event bits.");
+PyDoc_STRVAR(core_finish_doc, "finish(t) -> int\n--\n\nEnd of input: a pending rep counts (unless it awaits the bar's lowering), an open set closes; return event bits.");
 
 static PyObject *core_finish(PyObject *op, PyObject *arg) {
     CoreObject *self = (CoreObject *)op;
@@ -527,18 +527,18 @@ static PyMemberDef core_members[] = {
     MEMBER(M_DOUBLE, side_l) MEMBER(M_DOUBLE, side_r) MEMBER(M_DOUBLE, facing_acc) MEMBER(M_INT, facing)
     MEMBER(M_DOUBLE, leg_px) MEMBER(M_DOUBLE, torso_px) MEMBER(M_DOUBLE, view_ratio) MEMBER(M_DOUBLE, t_front)
     MEMBER(M_INT, front_prev) MEMBER(M_DOUBLE, t_turned)
-    MEMBER(M_DOUBLE, trunk_deg) MEMBER(M_DOUBLE, knee_deg) MEMBER(M_DOUBLE, travel_L)
+    MEMBER(M_DOUBLE, trunk_deg) MEMBER(M_DOUBLE, knee_deg) MEMBER(M_DOUBLE, travel_L) MEMBER(M_DOUBLE, shoulder_height_L)
     MEMBER(M_INT, ok) MEMBER(M_INT, held) MEMBER(M_DOUBLE, hip_x) MEMBER(M_DOUBLE, ankle_x)
     MEMBER(M_DOUBLE, feet_x) MEMBER(M_DOUBLE, pelvis_x) MEMBER(M_INT, feet_seen)
     MEMBER(M_DOUBLE, rest_x) MEMBER(M_DOUBLE, rest_y) MEMBER(M_LONGLONG, rest_n) MEMBER(M_DOUBLE, rest_feet_x)
     MEMBER(M_INT, phase) MEMBER(M_DOUBLE, t_present) MEMBER(M_DOUBLE, t_upright)
     MEMBER(M_DOUBLE, top_base_deg) MEMBER(M_DOUBLE, t_onset) MEMBER(M_DOUBLE, knee_onset_deg)
-    MEMBER(M_DOUBLE, ankle_x_onset) MEMBER(M_DOUBLE, max_trunk_deg) MEMBER(M_DOUBLE, t_max_trunk)
+    MEMBER(M_DOUBLE, ankle_x_onset) MEMBER(M_DOUBLE, onset_shoulder_L) MEMBER(M_DOUBLE, max_trunk_deg) MEMBER(M_DOUBLE, t_max_trunk)
     MEMBER(M_DOUBLE, ref_trunk_deg) MEMBER(M_DOUBLE, ref_knee_deg) MEMBER(M_DOUBLE, t_progress)
     MEMBER(M_DOUBLE, t_bottom)
-    MEMBER(M_DOUBLE, deep_trunk_deg) MEMBER(M_DOUBLE, deep_knee_deg) MEMBER(M_DOUBLE, t_deep) MEMBER(M_INT, pend) MEMBER(M_DOUBLE, pend_t_start)
+    MEMBER(M_DOUBLE, deep_trunk_deg) MEMBER(M_DOUBLE, deep_knee_deg) MEMBER(M_DOUBLE, t_deep) MEMBER(M_DOUBLE, low_shoulder_L) MEMBER(M_INT, pend) MEMBER(M_DOUBLE, pend_t_start)
     MEMBER(M_DOUBLE, pend_t_bottom) MEMBER(M_DOUBLE, pend_t_lockout) MEMBER(M_DOUBLE, pend_hip_x)
-    MEMBER(M_DOUBLE, pend_ankle_x) MEMBER(M_INT, pend_side_on) MEMBER(M_LONGLONG, rep_n) MEMBER(M_LONGLONG, rep_set_n)
+    MEMBER(M_DOUBLE, pend_ankle_x) MEMBER(M_INT, pend_side_on) MEMBER(M_INT, pend_floor) MEMBER(M_LONGLONG, rep_n) MEMBER(M_LONGLONG, rep_set_n)
     MEMBER(M_DOUBLE, rep_t_start) MEMBER(M_DOUBLE, rep_t_bottom) MEMBER(M_DOUBLE, rep_t_lockout)
     MEMBER(M_LONGLONG, set_active) MEMBER(M_LONGLONG, set_n) MEMBER(M_LONGLONG, reps_in_set)
     MEMBER(M_DOUBLE, set_t_start) MEMBER(M_DOUBLE, set_t_end) MEMBER(M_LONGLONG, ended_set_n)

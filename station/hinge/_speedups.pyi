@@ -21,7 +21,7 @@ class Core:
     def step(self, keypoints: Any, t: float, /) -> int:
         """One frame ((17, 3) [y, x, score] normalised; NaN = missing); returns event bits."""
     def finish(self, t: float, /) -> int:
-        """End of input: a pending rep counts, an open set closes; returns event bits."""
+        """End of input: a pending rep counts (unless it awaits the bar's lowering), an open set closes; returns event bits."""
     def run(self, keypoints: Any, t: Any, trace: Any, /) -> bytearray:
         """Batch: (N, 17, 3) float32/float64 keypoints, (N,) float64 t, writable (N, 6) float64 trace;
         steps every frame then finishes; returns the event records as float64 bytes (15 per row)."""
@@ -45,6 +45,7 @@ class Core:
     trunk_deg: float
     knee_deg: float
     travel_L: float
+    shoulder_height_L: float
     ok: int
     held: int
     hip_x: float
@@ -63,6 +64,7 @@ class Core:
     t_onset: float
     knee_onset_deg: float
     ankle_x_onset: float
+    onset_shoulder_L: float
     max_trunk_deg: float
     t_max_trunk: float
     ref_trunk_deg: float
@@ -72,6 +74,7 @@ class Core:
     deep_trunk_deg: float
     deep_knee_deg: float
     t_deep: float
+    low_shoulder_L: float
     pend: int
     pend_t_start: float
     pend_t_bottom: float
@@ -79,6 +82,7 @@ class Core:
     pend_hip_x: float
     pend_ankle_x: float
     pend_side_on: int
+    pend_floor: int
     rep_n: int
     rep_set_n: int
     rep_t_start: float

@@ -2,7 +2,7 @@
 
 from station.sim.core import simulate
 from station.sim.live import live_lifter
-from station.sim.scenario import DISTRACTORS, Scenario, random_scenario, scenario_matrix
+from station.sim.scenario import DISTRACTORS, Scenario, random_scenario, scenario_matrix, station_settings
 from station.sim.truth import FAULT_KEY, FAULTS, SimTruth, TruthRep, TruthSet
 
 __all__ = [
@@ -17,4 +17,5 @@ __all__ = [
     "random_scenario",
     "scenario_matrix",
     "simulate",
+    "station_settings",
 ]

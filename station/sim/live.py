@@ -12,8 +12,11 @@ from station.sim.scenario import random_scenario
 from station.types import KeypointFrame
 
 
-def live_lifter(seed: int, fps: float = 15.0, width_px: int = 1280, height_px: int = 720) -> Iterator[KeypointFrame]:
-    """Frames from t = 0 at the nominal fps, forever; each episode is a fresh random scenario."""
+def live_lifter(
+    seed: int, fps: float = 15.0, width_px: int = 1280, height_px: int = 720, bar_lowered: bool = True
+) -> Iterator[KeypointFrame]:
+    """Frames from t = 0 at the nominal fps, forever; each episode is a fresh random scenario whose
+    lifter sets the last rep's bar down (or, with bar_lowered False, drops it from lockout)."""
     rng = np.random.default_rng(seed)
     offset_s, index = 0.0, 0
     while True:
@@ -27,6 +30,7 @@ def live_lifter(seed: int, fps: float = 15.0, width_px: int = 1280, height_px: i
             walk_in=True,
             walk_out=True,
             cuts=False,
+            bar_lowered=bar_lowered,
         )
         if abs(scenario.yaw_deg) > 45.0:  # the demo shows what the station grades: keep it side-on
             scenario = replace(scenario, yaw_deg=0.0)

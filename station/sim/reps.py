@@ -132,9 +132,16 @@ def add_rep(rng: np.random.Generator, body: Body, track: Track, lift: str, fault
 
 
 def plan_set(
-    rng: np.random.Generator, body: Body, lift: str, rep_faults: list[tuple[str, ...]], start: dict[str, float]
+    rng: np.random.Generator,
+    body: Body,
+    lift: str,
+    rep_faults: list[tuple[str, ...]],
+    start: dict[str, float],
+    bar_lowered: bool,
 ) -> tuple[Track, list[RepTiming], float]:
-    """A set on its own clock from 0, from the standing pose `start`: reps, then standing (bar dropped)."""
+    """A set on its own clock from 0, from the standing pose `start`: reps, then standing. With
+    bar_lowered the last rep's bar is set down on the floor and the lifter stands up without it
+    (not a rep); otherwise it is dropped from lockout."""
     track = Track()
     for ch in CHANNELS:
         track.add(ch, 0.0, start[ch])
@@ -143,6 +150,8 @@ def plan_set(
     for i, faults in enumerate(rep_faults):
         reps.append(add_rep(rng, body, track, lift, faults, t, first=i == 0))
         t = reps[-1].t_lockout_s
+    if bar_lowered and reps:
+        t = add_rep(rng, body, track, "deadlift", ("good",), t, first=False).t_lockout_s
     t_end = t + float(rng.uniform(1.0, 2.5))
     hold_all(track, t_end)
     return track, reps, t_end

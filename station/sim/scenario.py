@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from station.settings.hinge import HingeSettings
 from station.sim.truth import FAULTS, FLOOR_ONLY_FAULTS
 
 DISTRACTORS: tuple[str, ...] = ("standing", "walk_in_out", "plate_pickup", "crossing")
@@ -33,12 +34,19 @@ class Scenario:
     walk_in: bool = True  # the lifter walks in before the first set
     walk_out: bool = True  # and walks out after the last
     cuts: bool = False  # title cards and reframing between sets, as in edited clips
+    bar_lowered: bool = True  # the last rep's bar is set down and the lifter stands up without it (False: dropped from lockout)
     person_frac: float = 0.0  # lifter's height / frame height; 0 = random 0.5-0.8 (a small lifter: ~0.3)
 
     @property
     def gradable(self) -> bool:
         """A view within 45° of side-on still shows hip travel; a front view does not."""
         return abs(self.yaw_deg) <= 45.0
+
+
+def station_settings(scenario: Scenario, settings: HingeSettings) -> HingeSettings:
+    """The detector as a gym would set it up for this platform: where lifters drop the bar from
+    lockout, reps from the floor count at lockout, not when the bar goes back down."""
+    return settings if scenario.bar_lowered else replace(settings, floor_lowered_within_s=0.0)
 
 
 def _fault_pool(lift: str) -> tuple[str, ...]:
@@ -84,6 +92,8 @@ def scenario_matrix() -> list[Scenario]:
         replace(dl, name="deadlift_person_crossing", crossing=True),
         replace(rdl, name="rest_between_sets", reps_per_set=(4, 5), rest_s=50.0),
         replace(dl, name="deadlift_rest_walk_off", reps_per_set=(3, 3), rest_s=70.0),
+        replace(dl, name="deadlift_bar_dropped", bar_lowered=False),
+        replace(rdl, name="rdl_bar_dropped", bar_lowered=False, reps_per_set=(3, 4), rest_s=40.0),
     ]
     return out
 
@@ -127,4 +137,5 @@ def random_scenario(rng: np.random.Generator) -> Scenario:
         walk_in=bool(rng.random() < 0.8),
         walk_out=bool(rng.random() < 0.8),
         cuts=bool(rng.random() < 0.1),
+        bar_lowered=bool(rng.random() < 0.7),
     )

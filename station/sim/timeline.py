@@ -102,7 +102,7 @@ class Builder:
 
     def lift_set(self, set_n: int, n_reps: int) -> None:
         faults = _fault_draws(self.rng, self.sc, n_reps)
-        track, reps, dur = plan_set(self.rng, self.body, self.sc.lift, faults, standing(self.rng))
+        track, reps, dur = plan_set(self.rng, self.body, self.sc.lift, faults, standing(self.rng), self.sc.bar_lowered)
         rng, body, yaw = np.random.default_rng(self.rng.integers(1 << 31)), self.body, self.yaw
         self.add(dur, lambda t: track_pose(body, track, t, rng, 0.0, yaw), set_n=set_n, reps=reps, lift=self.sc.lift)
 

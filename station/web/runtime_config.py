@@ -51,6 +51,7 @@ EDITABLE: dict[str, Editable] = {
     "web.show_camera": Editable("boolean", True),
     "hinge.set_rest_s": Editable("number", False, 5.0, 600.0),
     "hinge.set_leave_s": Editable("number", False, 1.0, 120.0),
+    "hinge.floor_lowered_within_s": Editable("number", False, 0.0, 60.0),
     "hinge.unlock_min_deg": Editable("number", False, 0.0, 45.0),
     "hinge.sync_max_gap": Editable("number", False, 0.05, 1.0),
     "hinge.min_wall_trunk_deg": Editable("number", False, 0.0, 80.0),

@@ -84,3 +84,26 @@ def trace_of(kernel: Kernel, kp: F32, t: npt.NDArray[np.float64], settings: Hing
     """The kernel's per-frame trace (TRACE_COLUMNS) over stick-figure frames of a W_PX x H_PX view."""
     core = kernel.Core(pack_params(settings or HingeSettings()), W_PX, H_PX)
     return kernel.run_batch(core, kp, t)[1]
+
+
+FLOOR_BOTTOM = (70.0, 75.0, 0.25)  # trunk_deg, knee_deg, travel_L with the bar on the floor
+LOCKOUT = (3.0, 12.0, 0.02)
+
+
+def floor_knots(reps: int, lowered: bool, t0: float = 1.0, stand_s: float = 6.0) -> list[tuple[float, float, float, float]]:
+    """Stand, bend to the bar on the floor, then `reps` pulls (1.2 s up), each lowered again (1.5 s down,
+    0.5 s on the floor) except the last: set down and stood up from without the bar if `lowered`,
+    else dropped from lockout. Then stand for stand_s."""
+    knots = [(0.0, *LOCKOUT), (t0, *LOCKOUT), (t0 + 1.5, *FLOOR_BOTTOM), (t0 + 2.5, *FLOOR_BOTTOM)]
+    t = t0 + 2.5
+    for rep in range(reps):
+        knots += [(t + 1.2, *LOCKOUT), (t + 2.2, *LOCKOUT)]
+        t += 2.2
+        if rep < reps - 1 or lowered:
+            knots += [(t + 1.5, *FLOOR_BOTTOM), (t + 2.0, *FLOOR_BOTTOM)]
+            t += 2.0
+    if lowered:
+        knots.append((t + 1.0, *LOCKOUT))
+        t += 1.0
+    knots.append((t + stand_s, *LOCKOUT))
+    return knots

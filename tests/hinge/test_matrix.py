@@ -16,7 +16,8 @@ import pytest
 
 from station.hinge import PhaseDetector, analyze
 from station.recording import Recording
-from station.sim import FAULT_KEY, SimTruth, scenario_matrix, simulate
+from station.settings.hinge import HingeSettings
+from station.sim import FAULT_KEY, SimTruth, scenario_matrix, simulate, station_settings
 from station.types import RepCompleted
 
 MATRIX = {s.name: s for s in scenario_matrix()}
@@ -48,7 +49,7 @@ def matched(result: dict[str, Any], truth: SimTruth) -> list[tuple[Any, dict[str
 def test_every_scenario_is_counted_exactly(use_kernel: Any, name: str) -> None:
     for seed in SEEDS:
         recording, truth = sim(name, seed)
-        result = analyze(recording)
+        result = analyze(recording, station_settings(MATRIX[name], HingeSettings()))
         assert [s["reps"] for s in result["sets"]] == [s.reps for s in truth.sets], f"seed {seed}"
         assert [r["set"] for r in result["reps"]] == [r.set_n for r in truth.reps], f"seed {seed}"
 

@@ -12,7 +12,9 @@
   const LABELS = {
     "web.title": "Page title", "web.update_hz": "Page updates per second", "web.camera_hz": "Camera pictures per second",
     "web.show_camera": "Show the camera picture", "hinge.set_rest_s": "Rest that ends a set (s)",
-    "hinge.set_leave_s": "Absence that ends a set (s)", "hinge.unlock_min_deg": "Key 1: least knee bend at the start (°)",
+    "hinge.set_leave_s": "Absence that ends a set (s)",
+    "hinge.floor_lowered_within_s": "Floor reps count when the bar is lowered within (s; 0: at lockout, bars dropped)",
+    "hinge.unlock_min_deg": "Key 1: least knee bend at the start (°)",
     "hinge.sync_max_gap": "Key 2: hips and chest out of step (fraction)", "hinge.min_wall_trunk_deg": "Key 2: least chest drop by the wall (°)",
     "hinge.early_knee_deg": "Key 3: knee bend before the wall (°)", "hinge.back_reach_deg": "Key 3: reach with the back (°)",
     "hinge.leave_wall_L": "Key 3: hips leaving the wall (leg lengths)",
