@@ -412,8 +412,6 @@ static int descent(Kernel *c, double t, double trunk, double knee) {
         c->max_trunk_deg = trunk;
         c->t_max_trunk = t;
     }
-    if ((c->held & OK_TRAVEL) && (c->held & OK_TRUNK) && c->shoulder_height_L < c->low_shoulder_L)
-        c->low_shoulder_L = c->shoulder_height_L;
     int deeper = 0;
     if (trunk > c->ref_trunk_deg + DEPTH_STEP_DEG) {
         c->ref_trunk_deg = trunk;
@@ -517,6 +515,8 @@ static int phases(Kernel *c, double t, double dt) {
     }
     double trunk = c->trunk_deg, knee = c->knee_deg;
     int phase = c->phase;
+    if (phase != PH_ABSENT && phase != PH_TOP && (c->held & OK_TRAVEL) && c->shoulder_height_L < c->low_shoulder_L)
+        c->low_shoulder_L = c->shoulder_height_L; /* down or up: the rep's lowest point */
     if (phase == PH_ABSENT) {
         if (standing(c)) {
             if (c->t_upright < 0.0) c->t_upright = t;

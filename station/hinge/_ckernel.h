@@ -82,7 +82,7 @@ typedef struct {
     double t_present, t_upright, top_base_deg, t_onset, knee_onset_deg, ankle_x_onset, onset_shoulder_L;
     double max_trunk_deg, t_max_trunk, ref_trunk_deg, ref_knee_deg, t_progress, t_bottom;
     double deep_trunk_deg, deep_knee_deg, t_deep;
-    double low_shoulder_L; /* the shoulders' lowest height in the descent */
+    double low_shoulder_L; /* the shoulders' lowest height since the hinge onset */
     int pend;
     double pend_t_start, pend_t_bottom, pend_t_lockout, pend_hip_x, pend_ankle_x;
     int pend_side_on; /* the lifter stood side-on (not seen front-on for turn_settle_s) at the lockout */

@@ -156,7 +156,7 @@ class Core:
         self.ref_trunk_deg = self.ref_knee_deg = self.t_progress = 0.0
         self.deep_trunk_deg = self.deep_knee_deg = self.t_deep = 0.0  # coarse depth steps: when the bottom was reached
         self.t_bottom = -1.0
-        self.low_shoulder_L = 1e300  # the shoulders' lowest height in the descent
+        self.low_shoulder_L = 1e300  # the shoulders' lowest height since the hinge onset
         self.pend = 0
         self.pend_t_start = self.pend_t_bottom = self.pend_t_lockout = 0.0
         self.pend_hip_x = self.pend_ankle_x = 0.0
@@ -442,6 +442,8 @@ class Core:
                 ev |= self._set_phase(PH_ABSENT)
             return ev
         trunk, knee, phase = self.trunk_deg, self.knee_deg, self.phase
+        if phase not in (PH_ABSENT, PH_TOP) and self.held & OK_TRAVEL:  # down or up: the rep's lowest point
+            self.low_shoulder_L = min(self.low_shoulder_L, self.shoulder_height_L)
         if phase == PH_ABSENT:
             if self._standing():
                 if self.t_upright < 0.0:
@@ -538,8 +540,6 @@ class Core:
         ev = 0
         if trunk > self.max_trunk_deg:
             self.max_trunk_deg, self.t_max_trunk = trunk, t
-        if self.held & OK_TRAVEL and self.held & OK_TRUNK:
-            self.low_shoulder_L = min(self.low_shoulder_L, self.shoulder_height_L)
         deeper = False
         if trunk > self.ref_trunk_deg + DEPTH_STEP_DEG:
             self.ref_trunk_deg = trunk
