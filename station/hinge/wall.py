@@ -18,12 +18,14 @@ from station.settings.hinge import HingeSettings
 def early_knee_bend(w: Rows, hips: HipPath, knee0: float, s: HingeSettings) -> float | None:
     """Knee flexion gained from lockout to the wall point as the hips travel back, degrees.
 
-    A Theil-Sen slope of knee flexion on hip travel (degrees per L) over the hinge up to
-    `knee_check_frac` of the travel, times the travel to the wall: every frame of the hinge
-    counts (but a bump of a few frames off the knee's trend), the slope is blind to when exactly
-    the onset was dated, and the hinge's last stretch, where a noisy wall point would let in the
-    knee bend that follows it, is left out. With too few frames apart in travel: the knee at that
-    share of the travel minus at onset, scaled.
+    Two readings of it, averaged where both exist, for their errors are only partly shared: a
+    Theil-Sen slope of knee flexion on hip travel (degrees per L) over the hinge up to
+    `knee_check_frac` of the travel, times the travel to the wall (every frame of the hinge
+    counts but a bump of a few frames off the knee's trend, and it is blind to when exactly the
+    onset was dated); and the knees' change from the still top to that point of the travel,
+    scaled to the wall. The hinge's last stretch, where a noisy wall point would let in the knee
+    bend that follows it, is left out of both. Too few frames for a slope: the change alone,
+    from key 1's onset reading, which spans more of them than the top's.
     """
     t_on, t_wall = float(hips.t[0]), float(hips.t[hips.i_wall])
     if hips.travel_L < s.min_hip_travel_L:  # no travel to scale by: the knees at the wall point
@@ -31,19 +33,32 @@ def early_knee_bend(w: Rows, hips: HipPath, knee0: float, s: HingeSettings) -> f
         return None if at_wall is None else at_wall - knee0
     i_check = hips.at(s.knee_check_frac)
     t_check = t_wall if i_check is None else min(float(hips.t[i_check]), t_wall)
+    to_wall = float(hips.travel[hips.i_wall]) - hips.d0
+    by_change = _change_to(w, hips, _knee_at_top(w, t_on, knee0, s), t_check, to_wall, s)
     pick = w.has(OK_KNEE | OK_TRAVEL) & w.within(t_on, t_check) & (w.knee >= -s.knee_hyperextension_deg)
     seen = np.flatnonzero(w.has(OK_KNEE) & (w.knee >= -s.knee_hyperextension_deg))
     pick[seen[off_trend(w.t[seen], w.knee[seen], s.spike_window_s / 2.0, s.knee_spike_deg)]] = False
-    to_wall = float(hips.travel[hips.i_wall]) - hips.d0
     if pick.sum() >= 4:
         slope, pairs = theil_sen(w.travel[pick], w.knee[pick], s.slope_min_travel_L)
         if pairs >= s.slope_min_pairs:
-            return slope * to_wall
+            return slope * to_wall if by_change is None else 0.5 * (slope * to_wall + by_change)
+    return _change_to(w, hips, knee0, t_check, to_wall, s)
+
+
+def _knee_at_top(w: Rows, t_on: float, knee0: float, s: HingeSettings) -> float:
+    """The knees' flexion over the still knee_top_s before the hinge onset (key 1's reading, which
+    runs on into the hinge while the knees hold, where fewer than two frames show them)."""
+    top = w.has(OK_KNEE) & w.within(t_on - s.knee_top_s, t_on)
+    return float(np.median(w.knee[top])) if top.sum() >= 2 else knee0
+
+
+def _change_to(w: Rows, hips: HipPath, knee_from: float, t_check: float, to_wall: float, s: HingeSettings) -> float | None:
+    """The knees' change from knee_from to t_check, scaled by the hips' travel from there to the wall."""
     at_check = w.near(w.knee, w.has(OK_KNEE), t_check, s.smooth_s)
     d_check = w.near(w.travel, w.has(OK_TRAVEL), t_check, s.smooth_s)
     if at_check is None or d_check is None:
         return None
-    return (at_check - knee0) * to_wall / max(d_check - hips.d0, s.min_hip_travel_L)
+    return (at_check - knee_from) * to_wall / max(d_check - hips.d0, s.min_hip_travel_L)
 
 
 def back_reach(w: Rows, hips: HipPath, t_bottom: float, s: HingeSettings) -> float | None:
