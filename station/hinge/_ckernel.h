@@ -38,7 +38,7 @@ enum { NOSE = 0, L_EAR = 3, R_EAR = 4 };
     X(side_view_max) X(top_deg) X(top_knee_deg) X(hinge_deg) X(bottom_min_deg)                     \
     X(ascent_drop_deg) X(knee_bend_deg) X(bottom_still_s) X(onset_margin_deg) X(top_base_s)        \
     X(min_descent_s) X(min_ascent_s) X(min_rep_s) X(top_enter_s) X(confirm_s) X(first_confirm_s)   \
-    X(turn_away_s) X(floor_shoulder_L) X(floor_lowered_within_s) X(lowered_drop_L)  X(walk_L)     \
+    X(turn_away_s) X(floor_shoulder_L) X(floor_lowered_within_s) X(lowered_drop_L) X(walk_L)       \
     X(plant_hold_s) X(feet_smooth_s) X(body_lock_L) X(set_rest_s) X(set_leave_s)
 
 #define PARAM_ENUM(name) K_##name,
