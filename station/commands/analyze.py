@@ -46,6 +46,12 @@ def format_table(result: dict[str, Any]) -> str:
     for s in result["sets"]:
         end = "open" if s["t_end"] is None else f"{s['t_end']:.2f}"
         lines.append(f"set {s['n']}: {s['reps']} reps, {s['t_start']:.2f} s .. {end} s")
+    if result.get("lockout_not_lowered") is not None:
+        lines += [
+            f"the lockout at {result['lockout_not_lowered']:.2f} s is not counted: a rep from the floor counts once its bar",
+            "goes back down, and the recording ended first (or it was the stand-up after the last rep was set down);",
+            "STATION_HINGE__FLOOR_LOWERED_WITHIN_S=0 counts floor reps at lockout",
+        ]
     faults = sorted({g["cue"] for rep in result["reps"] for g in rep["keys"].values() if g["ok"] is False})
     if faults:
         lines += ["", "cues:"] + [f"  - {cue}" for cue in faults]

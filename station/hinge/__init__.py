@@ -81,12 +81,16 @@ def analyze(recording: Recording, settings: HingeSettings | None = None) -> dict
                 for entry in sets:
                     if entry["n"] == event.set_n:
                         entry.update(reps=event.reps, t_end=round(event.t_s, 3))
+    # A rep from the floor whose bar the recording ended before seeing go back down (or the
+    # stand-up after the last was set down): not counted, but said, for a clip cut at a lockout.
+    awaiting = core.pend and core.pend_floor and settings.floor_lowered_within_s > 0.0
     return {
         "frames": int(recording.keypoints.shape[0]),
         "duration_s": round(recording.duration_s, 3),
         "implementation": IMPLEMENTATION,
         "reps": reps,
         "sets": sets,
+        "lockout_not_lowered": round(core.pend_t_lockout, 3) if awaiting else None,
     }
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from station.commands.analyze import format_table
 from station.hinge import analyze
 from station.recording import Recording
 from station.settings.hinge import HingeSettings
@@ -35,6 +36,18 @@ def test_a_bar_dropped_from_lockout_needs_the_setting(use_kernel: Any) -> None:
     kp, t = timeline(floor_knots(3, lowered=False), FPS)
     assert _count(kp, t, AT_LOCKOUT) == 3
     assert _count(kp, t) == 2  # the last pull was never lowered: what the setting is for
+
+
+def test_a_last_lockout_left_uncounted_is_reported(use_kernel: Any) -> None:
+    # A clip that ends before the last pull's bar goes back down: the result says so.
+    kp, t = timeline(floor_knots(3, lowered=False), FPS)
+    result = analyze(Recording(kp, t, W_PX, H_PX))
+    t_last = analyze(Recording(kp, t, W_PX, H_PX), AT_LOCKOUT)["reps"][-1]["t_lockout"]
+    assert result["lockout_not_lowered"] == t_last
+    assert f"the lockout at {t_last:.2f} s is not counted" in format_table(result)
+    assert analyze(Recording(kp, t, W_PX, H_PX), AT_LOCKOUT)["lockout_not_lowered"] is None
+    lowered, t_lowered = timeline(floor_knots(3, lowered=True, stand_s=12.0), FPS)
+    assert analyze(Recording(lowered, t_lowered, W_PX, H_PX))["lockout_not_lowered"] is None  # forgotten after 10 s
 
 
 def test_rdls_count_at_lockout(use_kernel: Any) -> None:
