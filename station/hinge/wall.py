@@ -34,7 +34,14 @@ def early_knee_bend(w: Rows, hips: HipPath, knee0: float, s: HingeSettings) -> f
     i_check = hips.at(s.knee_check_frac)
     t_check = t_wall if i_check is None else min(float(hips.t[i_check]), t_wall)
     to_wall = float(hips.travel[hips.i_wall]) - hips.d0
-    by_change = _change_to(w, hips, _knee_at_top(w, t_on, knee0, s), t_check, to_wall, s)
+    # The change to t_check, scaled by the hips' travel from there to the wall.
+    at_check = w.near(w.knee, w.has(OK_KNEE), t_check, s.smooth_s)
+    d_check = w.near(w.travel, w.has(OK_TRAVEL), t_check, s.smooth_s)
+    if at_check is None or d_check is None:
+        scale = by_change = None
+    else:
+        scale = to_wall / max(d_check - hips.d0, s.min_hip_travel_L)
+        by_change = (at_check - _knee_at_top(w, t_on, knee0, s)) * scale
     pick = w.has(OK_KNEE | OK_TRAVEL) & w.within(t_on, t_check) & (w.knee >= -s.knee_hyperextension_deg)
     seen = np.flatnonzero(w.has(OK_KNEE) & (w.knee >= -s.knee_hyperextension_deg))
     pick[seen[off_trend(w.t[seen], w.knee[seen], s.spike_window_s / 2.0, s.knee_spike_deg)]] = False
@@ -42,7 +49,7 @@ def early_knee_bend(w: Rows, hips: HipPath, knee0: float, s: HingeSettings) -> f
         slope, pairs = theil_sen(w.travel[pick], w.knee[pick], s.slope_min_travel_L)
         if pairs >= s.slope_min_pairs:
             return slope * to_wall if by_change is None else 0.5 * (slope * to_wall + by_change)
-    return _change_to(w, hips, knee0, t_check, to_wall, s)
+    return None if at_check is None or scale is None else (at_check - knee0) * scale
 
 
 def _knee_at_top(w: Rows, t_on: float, knee0: float, s: HingeSettings) -> float:
@@ -50,15 +57,6 @@ def _knee_at_top(w: Rows, t_on: float, knee0: float, s: HingeSettings) -> float:
     runs on into the hinge while the knees hold, where fewer than two frames show them)."""
     top = w.has(OK_KNEE) & w.within(t_on - s.knee_top_s, t_on)
     return float(np.median(w.knee[top])) if top.sum() >= 2 else knee0
-
-
-def _change_to(w: Rows, hips: HipPath, knee_from: float, t_check: float, to_wall: float, s: HingeSettings) -> float | None:
-    """The knees' change from knee_from to t_check, scaled by the hips' travel from there to the wall."""
-    at_check = w.near(w.knee, w.has(OK_KNEE), t_check, s.smooth_s)
-    d_check = w.near(w.travel, w.has(OK_TRAVEL), t_check, s.smooth_s)
-    if at_check is None or d_check is None:
-        return None
-    return (at_check - knee_from) * to_wall / max(d_check - hips.d0, s.min_hip_travel_L)
 
 
 def back_reach(w: Rows, hips: HipPath, t_bottom: float, s: HingeSettings) -> float | None:
