@@ -84,5 +84,7 @@ def judge_knees_after(m: DescentMeasures, s: HingeSettings, judge_reach: bool = 
         if value > limit:
             return KeyGrade(False, round(value, 3), cue, fault)
     if m.early_knee_deg is None:
+        if m.hip_travel_L is not None and m.hip_travel_L < s.min_hip_travel_L:
+            return KeyGrade(None, None, CUE_WALL, reason="the hips never went back: no wall point to bend the knees after")
         return KeyGrade(None, None, CUE_WALL, reason="knees not visible enough in the descent")
     return KeyGrade(True, round(m.early_knee_deg, 1), CUE_WALL)

@@ -62,7 +62,9 @@ def measure(trace: F64, t_start: float, t_bottom: float, s: HingeSettings) -> De
     gap = _sync_gap(hips.trunk[: i + 1], hips.travel[: i + 1], hips.phi0, hips.d0, s)
     kn = w.has(OK_KNEE) & descent
     early = reach = None
-    if knee0 is not None and np.mean(kn[descent]) >= s.min_coverage and kn.sum() >= 3:
+    # Hips that never went back have no wall point to bend the knees after (key 2 says so): the
+    # knees' gain up to where they start bending would be knee_moving_deg by construction.
+    if travelled and knee0 is not None and np.mean(kn[descent]) >= s.knee_min_coverage and kn.sum() >= 3:
         early = early_knee_bend(w, hips, knee0, s)
         reach = back_reach(w, hips, t_bottom, s)
     drop = wall_drop(w, hips, t_end, s)

@@ -25,12 +25,9 @@ def early_knee_bend(w: Rows, hips: HipPath, knee0: float, s: HingeSettings) -> f
     onset was dated); and the knees' change from the still top to that point of the travel,
     scaled to the wall. The hinge's last stretch, where a noisy wall point would let in the knee
     bend that follows it, is left out of both. Too few frames for a slope: the change alone,
-    from key 1's onset reading, which spans more of them than the top's.
+    from key 1's onset reading, which spans more of them than the top's. For hips that went back.
     """
     t_on, t_wall = float(hips.t[0]), float(hips.t[hips.i_wall])
-    if hips.travel_L < s.min_hip_travel_L:  # no travel to scale by: the knees at the wall point
-        at_wall = w.near(w.knee, w.has(OK_KNEE), t_wall, s.smooth_s)
-        return None if at_wall is None else at_wall - knee0
     i_check = hips.at(s.knee_check_frac)
     t_check = t_wall if i_check is None else min(float(hips.t[i_check]), t_wall)
     to_wall = float(hips.travel[hips.i_wall]) - hips.d0

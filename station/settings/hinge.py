@@ -93,6 +93,7 @@ class HingeSettings:
     hip_smooth_s: float = 0.3  # key 3: the hips' least travel after the wall is read on rolling medians over 0.3 s: a hip keypoint jumping forward for 1-2 frames (0.25 s at 8 fps) is not the hips leaving the wall
     leave_wall_L: float = 0.07  # key 3: hips drifting forward more than this while the knees bend = leaving the wall (~6 cm: twice MoveNet's hip noise, half a real drift)
     min_coverage: float = 0.35  # a key is judged only if at least this share of the descent's frames measured it (bad clips: chain in 36-50%)
+    knee_min_coverage: float = 0.2  # key 3: its knee readings are taken if at least this share of the descent's frames show the knees: the plates hide the shins whenever the hands are below the knees (the lower half of a deadlift's descent, HINGE_SPEC), and dropouts take more; each reading checks its own frames (slope pairs, a knee within smooth_s of the check point, knees within hold_s after the wall), so the share only keeps out a descent whose knees were all but unseen
 
 def param_names() -> tuple[str, ...]:
     """Field names in declaration order: the layout of the flat params array of the core."""
