@@ -11,8 +11,11 @@ import numpy as np
 
 from station.hinge._layout import OK_KNEE, OK_TRAVEL
 from station.hinge.robust import off_trend, rolling_median, theil_sen
-from station.hinge.rows import HipPath, Rows
+from station.hinge.rows import F64, HipPath, Rows
 from station.settings.hinge import HingeSettings
+
+REACH_REF_TRUNK_DEG = 45.0  # the trunk angle at which reach_trunk_per_knee holds
+REACH_MAX_TRUNK_DEG = 80.0  # past this the allowed rate stops growing (4.1x that at 45°)
 
 
 def early_knee_bend(w: Rows, hips: HipPath, knee0: float, s: HingeSettings) -> float | None:
@@ -62,7 +65,7 @@ def back_reach(w: Rows, hips: HipPath, t_bottom: float, s: HingeSettings) -> flo
 
     Through the hinge the trunk tips with the hips' travel: a Theil-Sen line of trunk angle on
     hip travel over the hinge up to that point predicts it from the travel. Sliding down the
-    wall it tips with the knee bend, at most reach_trunk_per_knee degrees per degree. The rest
+    wall it tips with the knee bend, at most `reach_per_knee` degrees per degree. The rest
     is trunk tipping by the lower back. Judged from before the wall point, because that point is
     blurred where the hips slow, and a reach that follows it at once would hide in the blur.
     """
@@ -91,8 +94,23 @@ def back_reach(w: Rows, hips: HipPath, t_bottom: float, s: HingeSettings) -> flo
     if not known.any():
         return None
     bend = np.maximum(np.interp(t, tk, knee) - float(np.interp(t_ref, tk, knee)), 0.0)
-    excess = hips.trunk[after] - (base + slope * hips.travel[after]) - s.reach_trunk_per_knee * bend
+    trunk = hips.trunk[after]
+    # Each degree of knee bend lets the trunk tip at the rate its angle then allows (see reach_per_knee).
+    allowed = np.cumsum(reach_per_knee(trunk, s) * np.diff(bend, prepend=0.0))
+    excess = trunk - (base + slope * hips.travel[after]) - allowed
     return float(excess[known].max())
+
+
+def reach_per_knee(trunk_deg: F64, s: HingeSettings) -> F64:
+    """How far the trunk may tip per degree of knee bend while sliding down the wall, degrees.
+
+    The shins tip forward with the knee bend and carry the bar, and the shoulders over it, forward
+    by a distance; the trunk turns through that distance at a rate that grows as 1/cos(trunk):
+    near horizontal its shoulders move mostly down as it tips. reach_trunk_per_knee is the rate at
+    a 45° trunk (a wall point's); it grows no further past 80°, where 1/cos would have no bound.
+    """
+    trunk_rad = np.radians(np.minimum(trunk_deg, REACH_MAX_TRUNK_DEG))
+    return s.reach_trunk_per_knee * np.cos(np.radians(REACH_REF_TRUNK_DEG)) / np.cos(trunk_rad)
 
 
 def wall_drop(w: Rows, hips: HipPath, t_end: float, s: HingeSettings) -> float | None:

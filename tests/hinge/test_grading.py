@@ -14,7 +14,7 @@ from station.hinge.grading import grade_rep, judge
 from station.hinge.measures import measure
 from station.hinge.robust import off_trend, rolling_median, theil_sen
 from station.hinge.rows import Rows
-from station.hinge.wall import _knee_at_top
+from station.hinge.wall import _knee_at_top, reach_per_knee
 from station.settings.hinge import HingeSettings
 
 F64 = npt.NDArray[np.float64]
@@ -30,6 +30,8 @@ DESCENTS: dict[str, list[Knot]] = {
     # Hinge to the wall point at 2.6 s, then slide down the wall: the trunk tips 25° over 58° of knee bend.
     "good_deadlift": [(2.6, 45.0, 17.0, 0.25), (BOTTOM, 70.0, 75.0, 0.25)],
     "good_rdl": [(BOTTOM, 60.0, 17.0, 0.27)],
+    # A long-armed lifter: the trunk goes on to 80° while the knees bend only 15° more.
+    "deep_deadlift": [(2.6, 45.0, 17.0, 0.25), (BOTTOM, 80.0, 32.0, 0.25)],
     "locked": [(2.6, 45.0, 4.0, 0.2), (BOTTOM, 70.0, 70.0, 0.2)],
     "rounded": [(2.6, 45.0, 16.0, 0.02), (BOTTOM, 75.0, 70.0, 0.02)],
     "arched": [(2.0, 6.0, 16.0, 0.22), (2.6, 45.0, 17.0, 0.25), (BOTTOM, 70.0, 75.0, 0.25)],
@@ -72,7 +74,7 @@ def grades(trace: F64, t_start: float = ONSET, t_bottom: float = BOTTOM) -> dict
 GOOD = {"unlock_knees": (True, None), "hips_back_chest_down": (True, None), "knees_after_hips": (True, None)}
 
 
-@pytest.mark.parametrize("name", ["good_deadlift", "good_rdl"])
+@pytest.mark.parametrize("name", ["good_deadlift", "good_rdl", "deep_deadlift"])
 def test_good_reps_pass_every_key(name: str) -> None:
     assert grades(make_trace(name)) == GOOD
 
@@ -251,3 +253,13 @@ def test_key_3_is_graded_from_the_hinge_when_the_plates_hide_the_knees_below_the
     assert by_knees == graded
     strict = dataclasses.replace(S, knee_min_coverage=0.35)
     assert grade_rep(trace, ONSET, BOTTOM, strict)["knees_after_hips"].ok is None
+
+
+def test_the_trunk_may_tip_faster_per_knee_degree_the_deeper_it_is() -> None:
+    rate = reach_per_knee(np.array([45.0, 60.0, 77.0, 80.0, 89.0]), S)
+    assert rate[0] == pytest.approx(S.reach_trunk_per_knee)
+    assert rate[1] == pytest.approx(np.cos(np.radians(45.0)) / np.cos(np.radians(60.0)))
+    assert rate[2] == pytest.approx(3.14, abs=0.01)  # a floor deadlift's bottom
+    assert rate[4] == rate[3]  # no bound-less growth near horizontal
+    deep = measure(make_trace("deep_deadlift"), ONSET, BOTTOM, S)
+    assert deep.back_reach_deg is not None and deep.back_reach_deg < S.back_reach_deg - 3.0  # 35° of trunk over 15° of knee (18.7° over a flat 1°/°)
