@@ -26,9 +26,11 @@ def early_knee_bend(w: Rows, hips: HipPath, knee0: float, s: HingeSettings) -> f
     `knee_check_frac` of the travel, times the travel to the wall (every frame of the hinge
     counts but a bump of a few frames off the knee's trend, and it is blind to when exactly the
     onset was dated); and the knees' change from the still top to that point of the travel,
-    scaled to the wall. The hinge's last stretch, where a noisy wall point would let in the knee
-    bend that follows it, is left out of both. Too few frames for a slope: the change alone,
-    from key 1's onset reading, which spans more of them than the top's. For hips that went back.
+    scaled to the wall. Readings further apart than either's error allows: the lower one, for a
+    mislabelled knee reads more flexion, not less. The hinge's last stretch, where a noisy wall
+    point would let in the knee bend that follows it, is left out of both. Too few frames for a
+    slope: the change alone, from key 1's onset reading, which spans more of them than the
+    top's. For hips that went back.
     """
     t_on, t_wall = float(hips.t[0]), float(hips.t[hips.i_wall])
     i_check = hips.at(s.knee_check_frac)
@@ -48,7 +50,12 @@ def early_knee_bend(w: Rows, hips: HipPath, knee0: float, s: HingeSettings) -> f
     if pick.sum() >= 4:
         slope, pairs = theil_sen(w.travel[pick], w.knee[pick], s.slope_min_travel_L)
         if pairs >= s.slope_min_pairs:
-            return slope * to_wall if by_change is None else 0.5 * (slope * to_wall + by_change)
+            by_slope = slope * to_wall
+            if by_change is None:
+                return by_slope
+            if abs(by_slope - by_change) > s.knee_readings_apart_deg:  # a mislabelled knee hit one
+                return min(by_slope, by_change)
+            return 0.5 * (by_slope + by_change)
     return None if at_check is None or scale is None else (at_check - knee0) * scale
 
 

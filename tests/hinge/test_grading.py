@@ -263,3 +263,13 @@ def test_the_trunk_may_tip_faster_per_knee_degree_the_deeper_it_is() -> None:
     assert rate[4] == rate[3]  # no bound-less growth near horizontal
     deep = measure(make_trace("deep_deadlift"), ONSET, BOTTOM, S)
     assert deep.back_reach_deg is not None and deep.back_reach_deg < S.back_reach_deg - 3.0  # 35° of trunk over 15° of knee (18.7° over a flat 1°/°)
+
+
+def test_an_early_bend_reading_hit_by_mislabelled_knees_is_outvoted_by_the_lower() -> None:
+    trace = make_trace("good_deadlift")
+    swapped = (trace[:, 0] > 2.27) & (trace[:, 0] < 2.53)  # the far knee, labelled near, around 80 % of the travel
+    trace[swapped, 3] += 90.0
+    early = measure(trace, ONSET, BOTTOM, S).early_knee_deg
+    assert early is not None and early < 5.0
+    trusting = dataclasses.replace(S, knee_readings_apart_deg=1000.0)
+    assert measure(trace, ONSET, BOTTOM, trusting).early_knee_deg > S.early_knee_deg  # the mean alone would fail it
