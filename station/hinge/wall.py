@@ -125,19 +125,23 @@ def wall_drop(w: Rows, hips: HipPath, t_end: float, s: HingeSettings) -> float |
 
     Their robust furthest back (d0 + travel) minus their least travel (rolling medians over
     hip_smooth_s) from when the knees start bending past the wall point until they stop (the
-    bottom; t_end at the latest); 0 where they never bend there (an RDL).
+    bottom; t_end at the latest); 0 where they never bend there (an RDL). The knees at the wall
+    are their last sample up to it, and the bend starts after their last unbent sample: the
+    plates may hide them all the way down, which is when the hips come forward.
     """
     if hips.travel_L < s.min_hip_travel_L:
         return None  # the hips never went back: no wall to leave (key 2 says so)
-    kn = w.has(OK_KNEE) & w.within(float(hips.t[hips.i_wall]), t_end)
+    t_wall = float(hips.t[hips.i_wall])
+    kn = w.has(OK_KNEE) & w.within(t_wall - s.hold_s, t_end)
     if kn.sum() < 3:
         return None
     tk = w.t[kn]
     knee = rolling_median(tk, w.knee[kn], s.smooth_s / 2.0)
-    bent = np.flatnonzero(knee >= float(knee[0]) + s.knee_moving_deg)
+    i0 = max(int(np.searchsorted(tk, t_wall, side="right")) - 1, 0)
+    bent = np.flatnonzero((knee >= float(knee[i0]) + s.knee_moving_deg) & (np.arange(len(tk)) > i0))
     if not bent.size:
         return 0.0
-    after = w.has(OK_TRAVEL) & w.within(float(tk[bent[0]]), float(tk[int(np.argmax(knee))]))
+    after = w.has(OK_TRAVEL) & w.within(max(float(tk[bent[0] - 1]), t_wall), float(tk[int(np.argmax(knee))]))
     if after.sum() < 3:
         return 0.0
     least = float(rolling_median(w.t[after], w.travel[after], s.hip_smooth_s / 2.0).min())

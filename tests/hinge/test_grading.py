@@ -273,3 +273,10 @@ def test_an_early_bend_reading_hit_by_mislabelled_knees_is_outvoted_by_the_lower
     assert early is not None and early < 5.0
     trusting = dataclasses.replace(S, knee_readings_apart_deg=1000.0)
     assert measure(trace, ONSET, BOTTOM, trusting).early_knee_deg > S.early_knee_deg  # the mean alone would fail it
+
+
+def test_hips_leaving_the_wall_are_seen_though_the_plates_hide_the_knees_all_the_way_down() -> None:
+    trace = make_trace("leaves_wall")
+    t = trace[:, 0]
+    trace[(t > 2.62) & (t < BOTTOM - 0.05), OK_COL] = float(ALL_OK & ~OK_KNEE)
+    assert grades(trace)["knees_after_hips"] == (False, "leaves_wall")
