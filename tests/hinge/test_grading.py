@@ -9,7 +9,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from station.hinge._layout import OK_COL, OK_KNEE, OK_SIDE, OK_TRAVEL, OK_TRUNK, PH_ASCENT, PH_HINGE
+from station.hinge._layout import KNEE_COL, OK_COL, OK_KNEE, OK_SIDE, OK_TRAVEL, OK_TRUNK, PH_ASCENT, PH_HINGE
 from station.hinge.grading import grade_rep, judge
 from station.hinge.measures import measure
 from station.hinge.robust import off_trend, rolling_median, theil_sen
@@ -247,7 +247,7 @@ def test_key_3_is_graded_from_the_hinge_when_the_plates_hide_the_knees_below_the
     trace = make_trace(name)
     t = trace[:, 0]
     # Knees seen for 0.6 s of the 2 s descent (30%): a dropout mid-hinge, then hidden from the wall point on.
-    hidden = (t > ONSET + 0.2) & (t < ONSET + 0.6) | (t > 2.6)
+    hidden = ((t > ONSET + 0.2) & (t < ONSET + 0.6)) | (t > 2.6)
     trace[hidden, OK_COL] = float(ALL_OK & ~OK_KNEE)
     by_knees = {k: (g.ok, g.fault) for k, g in grade_rep(trace, ONSET, BOTTOM, S).items()}["knees_after_hips"]
     assert by_knees == graded
@@ -268,7 +268,7 @@ def test_the_trunk_may_tip_faster_per_knee_degree_the_deeper_it_is() -> None:
 def test_an_early_bend_reading_hit_by_mislabelled_knees_is_outvoted_by_the_lower() -> None:
     trace = make_trace("good_deadlift")
     swapped = (trace[:, 0] > 2.27) & (trace[:, 0] < 2.53)  # the far knee, labelled near, around 80 % of the travel
-    trace[swapped, 3] += 90.0
+    trace[swapped, KNEE_COL] += 90.0
     early = measure(trace, ONSET, BOTTOM, S).early_knee_deg
     assert early is not None and early < 5.0
     trusting = dataclasses.replace(S, knee_readings_apart_deg=1000.0)
