@@ -14,7 +14,7 @@ import numpy as np
 
 from station.hinge import _kernel
 from station.hinge._events import to_events
-from station.hinge._reference import event_record
+from station.hinge._reference import awaits_lowering, event_record
 from station.hinge._layout import PHASES, pack_params
 from station.recording import Recording
 from station.settings.hinge import HingeSettings
@@ -83,7 +83,7 @@ def analyze(recording: Recording, settings: HingeSettings | None = None) -> dict
                         entry.update(reps=event.reps, t_end=round(event.t_s, 3))
     # A rep from the floor whose bar the recording ended before seeing go back down (or the
     # stand-up after the last was set down): not counted, but said, for a clip cut at a lockout.
-    awaiting = core.pend and core.pend_floor and settings.floor_lowered_within_s > 0.0
+    awaiting = core.pend and awaits_lowering(core.pend_floor, settings)
     return {
         "frames": int(recording.keypoints.shape[0]),
         "duration_s": round(recording.duration_s, 3),

@@ -495,9 +495,7 @@ class Core:
         return self._confirm()
 
     def _awaits_lowering(self) -> bool:
-        """A rep from the floor counts once the bar goes back down (floor -> lockout -> floor):
-        standing up after setting the last rep down is not one."""
-        return bool(self.pend_floor and self.s.floor_lowered_within_s > 0.0)
+        return awaits_lowering(self.pend_floor, self.s)
 
     def _turned_away(self) -> bool:
         """A first rep whose lifter, side-on at the lockout, turned to face the camera right after
@@ -628,6 +626,12 @@ def _follow_level(value: float, level: float, margin: float, a: float) -> tuple[
     if value <= level + margin:
         return level + a * (value - level), True
     return level, False
+
+
+def awaits_lowering(pend_floor: int, s: HingeSettings) -> bool:
+    """A pending rep from the floor counts once the bar goes back down (floor -> lockout ->
+    floor): standing up after setting the last rep down is not one (every kernel's rule)."""
+    return bool(pend_floor and s.floor_lowered_within_s > 0.0)
 
 
 def event_record(core: Core, frame: int, bits: int, t: float) -> tuple[float, ...]:
